@@ -1,0 +1,84 @@
+//! Pure translation between the trace formats of Jaeger, Zipkin and OTLP.
+//!
+//! Bytes in, OTLP out, and back: no sockets, no threads, no async runtime. Every format has
+//! exactly one way in (`<format>_to_otlp`) and one way out (`otlp_to_<format>`), all meeting in
+//! one shared model, the OTLP messages of [`otlp::model`]. [`decode_traces`] and
+//! [`encode_traces`] dispatch on [`Format`].
+
+pub mod error;
+pub mod format;
+pub mod ids;
+pub mod jaeger;
+pub mod otlp;
+pub mod thrift;
+pub mod zipkin;
+
+pub use error::{DecodeError, Location, Rejection};
+pub use format::Format;
+pub use otlp::model::ExportTraceServiceRequest;
+
+/// What a decoder read: one or more OTLP requests, and the spans it had to reject one by one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Decoded {
+    /// The requests read, in input order. Most formats give one; OTLP/JSON as NDJSON, and
+    /// concatenated Thrift messages, give one per input item.
+    pub requests: Vec<ExportTraceServiceRequest>,
+    /// Spans that could not be translated; the rest of their batch is in `requests`.
+    pub rejected: Vec<Rejection>,
+}
+
+impl Decoded {
+    /// A result with one request and no rejections.
+    pub fn one(request: ExportTraceServiceRequest) -> Self {
+        Decoded { requests: vec![request], rejected: Vec::new() }
+    }
+
+    /// Number of spans in all requests.
+    pub fn span_count(&self) -> usize {
+        self.requests.iter().map(otlp::span_count).sum()
+    }
+}
+
+/// What an encoder wrote, and the spans it had to leave out (e.g. an id the format cannot hold).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Encoded {
+    /// The encoded output.
+    pub bytes: Vec<u8>,
+    /// Spans left out, with the reason.
+    pub rejected: Vec<Rejection>,
+}
+
+/// Decodes `input` in `format` into OTLP.
+///
+/// `Err` means nothing could be read (the framing or the document is broken); spans rejected
+/// individually are reported in [`Decoded::rejected`] while the others are returned.
+pub fn decode_traces(format: Format, input: &[u8]) -> Result<Decoded, DecodeError> {
+    match format {
+        Format::OtlpJson => otlp::json::json_to_otlp(input),
+        Format::OtlpProto => otlp::proto::proto_to_otlp(input),
+        Format::JaegerThriftCompact => jaeger::thrift_compact_to_otlp(input),
+        Format::JaegerThriftBinary => jaeger::thrift_binary_to_otlp(input),
+        Format::JaegerProto => jaeger::proto_to_otlp(input),
+        Format::JaegerJson => jaeger::json_to_otlp(input),
+        Format::ZipkinJson => zipkin::json_to_otlp(input),
+        Format::ZipkinProto => zipkin::proto_to_otlp(input),
+        Format::ZipkinV1Json => zipkin::v1_json_to_otlp(input),
+        Format::ZipkinV1Thrift => zipkin::v1_thrift_to_otlp(input),
+    }
+}
+
+/// Encodes one OTLP request as `format`.
+pub fn encode_traces(format: Format, request: &ExportTraceServiceRequest) -> Encoded {
+    match format {
+        Format::OtlpJson => otlp::json::otlp_to_json(request),
+        Format::OtlpProto => otlp::proto::otlp_to_proto(request),
+        Format::JaegerThriftCompact => jaeger::otlp_to_thrift_compact(request),
+        Format::JaegerThriftBinary => jaeger::otlp_to_thrift_binary(request),
+        Format::JaegerProto => jaeger::otlp_to_proto(request),
+        Format::JaegerJson => jaeger::otlp_to_json(request),
+        Format::ZipkinJson => zipkin::otlp_to_json(request),
+        Format::ZipkinProto => zipkin::otlp_to_proto(request),
+        Format::ZipkinV1Json => zipkin::otlp_to_v1_json(request),
+        Format::ZipkinV1Thrift => zipkin::otlp_to_v1_thrift(request),
+    }
+}

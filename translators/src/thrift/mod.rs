@@ -1,0 +1,1 @@
+//! Thrift compact and binary protocols: a bounded reader and a writer. Placeholder.
