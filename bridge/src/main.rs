@@ -1,5 +1,27 @@
-//! The `otelbridge` command line. Placeholder.
+//! The `otelbridge` command line.
 
-fn main() {
-    println!("otelbridge {}", env!("CARGO_PKG_VERSION"));
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Bridge legacy Jaeger, Zipkin, Prometheus and ELK telemetry to OpenTelemetry (OTLP) and back.
+#[derive(Debug, Parser)]
+#[command(name = "otelbridge", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Translate trace data between formats (files or stdin/stdout).
+    Translate(commands::translate::TranslateArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Translate(args) => commands::translate::run(args),
+    }
 }
