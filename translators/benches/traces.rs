@@ -1,0 +1,95 @@
+//! Bytes in → bytes out throughput of every trace path, in spans per second.
+//!
+//! - `decode/<format>`: `<format>` bytes → OTLP → OTLP protobuf bytes.
+//! - `encode/<format>`: OTLP protobuf bytes → OTLP → `<format>` bytes.
+//!
+//! Each input is a batch of [`gen::BATCH`] realistic spans (see `tests/common/gen.rs`), encoded
+//! once before timing. Run one path with e.g.
+//! `taskset -c 1 cargo bench -p translators --bench traces -- decode/jaeger-thrift-compact`.
+//! A format whose codec is not there yet (its encoder writes nothing, or its decoder fails on
+//! its own encoder's output) is skipped with a note on stderr.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use std::time::Duration;
+use translators::{decode_traces, encode_traces, ExportTraceServiceRequest, Format};
+
+#[allow(dead_code)]
+#[path = "../tests/common/gen.rs"]
+mod gen;
+
+/// Decodes `input` and writes every request it held as OTLP protobuf.
+fn to_otlp_proto(format: Format, input: &[u8]) -> usize {
+    let decoded = decode_traces(format, input).expect("bench input decodes");
+    decoded.requests.iter().map(|r| encode_traces(Format::OtlpProto, r).bytes.len()).sum()
+}
+
+/// Reads OTLP protobuf and writes `format`.
+fn from_otlp_proto(format: Format, input: &[u8]) -> usize {
+    let decoded = decode_traces(Format::OtlpProto, input).expect("bench input decodes");
+    decoded.requests.iter().map(|r| encode_traces(format, r).bytes.len()).sum()
+}
+
+/// The input of the decode bench for `format`, or why there is none yet.
+fn decode_input(format: Format, request: &ExportTraceServiceRequest) -> Result<Vec<u8>, String> {
+    let encoded = encode_traces(format, request);
+    if encoded.bytes.is_empty() {
+        return Err("encoder wrote nothing (not implemented yet?)".into());
+    }
+    if !encoded.rejected.is_empty() {
+        return Err(format!("encoder rejected spans: {:?}", encoded.rejected[0]));
+    }
+    let decoded = decode_traces(format, &encoded.bytes).map_err(|e| e.to_string())?;
+    if decoded.span_count() == 0 || !decoded.rejected.is_empty() {
+        return Err(format!(
+            "decoder read {} spans and rejected {}",
+            decoded.span_count(),
+            decoded.rejected.len()
+        ));
+    }
+    Ok(encoded.bytes)
+}
+
+fn traces(c: &mut Criterion) {
+    let request = gen::request(42, gen::BATCH);
+    let proto = encode_traces(Format::OtlpProto, &request).bytes;
+
+    let mut decode = c.benchmark_group("decode");
+    decode.throughput(Throughput::Elements(gen::BATCH as u64));
+    for format in Format::ALL {
+        match decode_input(format, &request) {
+            Ok(input) => {
+                decode.bench_function(format.name(), |b| {
+                    b.iter(|| to_otlp_proto(format, black_box(&input)))
+                });
+            }
+            Err(why) => eprintln!("skipped decode/{format}: {why}"),
+        }
+    }
+    decode.finish();
+
+    let mut encode = c.benchmark_group("encode");
+    encode.throughput(Throughput::Elements(gen::BATCH as u64));
+    for format in Format::ALL {
+        // Same readiness check: the encoder must write something the decoder reads back.
+        if let Err(why) = decode_input(format, &request) {
+            eprintln!("skipped encode/{format}: {why}");
+            continue;
+        }
+        encode.bench_function(format.name(), |b| {
+            b.iter(|| from_otlp_proto(format, black_box(&proto)))
+        });
+    }
+    encode.finish();
+}
+
+criterion_group! {
+    name = benches;
+    // Short runs: the whole suite (20 paths) takes a few minutes on a 2-core machine.
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = traces
+}
+criterion_main!(benches);
