@@ -1,0 +1,172 @@
+//! Small, allocation-free pieces for writing JSON text straight into a byte buffer; shared by
+//! the OTLP/JSON and Jaeger JSON encoders.
+
+use base64::Engine;
+
+/// Writes `s` as a JSON string: quotes, `"` `\` and control characters escaped, everything
+/// else (all of UTF-8) as is.
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Writes `bytes` as a quoted lower-case hex string.
+pub(crate) fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2 + 2);
+    out.push(b'"');
+    for &b in bytes {
+        out.push(HEX[(b >> 4) as usize]);
+        out.push(HEX[(b & 0xf) as usize]);
+    }
+    out.push(b'"');
+}
+
+/// Writes an unsigned integer in decimal.
+pub(crate) fn uint(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Writes a signed integer in decimal.
+pub(crate) fn int(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    uint(out, v.unsigned_abs());
+}
+
+/// Writes a double: a JSON number when finite (shortest form that reads back to the same
+/// value), else the proto3 JSON strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+pub(crate) fn double(out: &mut Vec<u8>, v: f64) {
+    use std::io::Write;
+    if v.is_nan() {
+        out.extend_from_slice(b"\"NaN\"");
+    } else if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" });
+    } else {
+        // `{:?}` is the shortest round-trip form and switches to exponents for very large or
+        // small values ("1e300"), which JSON accepts; writing to a Vec cannot fail.
+        let _ = write!(out, "{v:?}");
+    }
+}
+
+/// Writes `bytes` as a quoted standard base64 string with padding.
+pub(crate) fn base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    out.push(b'"');
+    let start = out.len();
+    let len = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+    out.resize(start + len, 0);
+    let written = engine.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
+}
+
+/// Writes the keys of one JSON object, with the commas between them.
+#[derive(Debug)]
+pub(crate) struct Object {
+    first: bool,
+}
+
+impl Object {
+    /// Writes `{` and starts an object.
+    pub(crate) fn open(out: &mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Object { first: true }
+    }
+
+    /// Writes `"name":` (after a comma unless it is the first key). `name` must need no
+    /// escaping: it is always one of our own field names.
+    pub(crate) fn key(&mut self, out: &mut Vec<u8>, name: &str) {
+        if !self.first {
+            out.push(b',');
+        }
+        self.first = false;
+        out.push(b'"');
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    }
+
+    /// Writes `}`.
+    pub(crate) fn close(self, out: &mut Vec<u8>) {
+        out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_escape_what_json_requires() {
+        let s = with(|o| string(o, "a\"b\\c\nd\u{1}é\u{7f}"));
+        assert_eq!(s, "\"a\\\"b\\\\c\\nd\\u0001é\u{7f}\"");
+        let back: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\u{1}é\u{7f}");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(with(|o| uint(o, 0)), "0");
+        assert_eq!(with(|o| uint(o, u64::MAX)), "18446744073709551615");
+        assert_eq!(with(|o| int(o, i64::MIN)), "-9223372036854775808");
+        assert_eq!(with(|o| double(o, 1.0)), "1.0");
+        assert_eq!(with(|o| double(o, 0.1)), "0.1");
+        assert_eq!(with(|o| double(o, 1e300)), "1e300");
+        assert_eq!(with(|o| double(o, f64::NAN)), "\"NaN\"");
+        assert_eq!(with(|o| double(o, f64::NEG_INFINITY)), "\"-Infinity\"");
+        for v in [1e300, 1e-300, -0.5, 123456.789, f64::MAX, f64::MIN_POSITIVE] {
+            let text = with(|o| double(o, v));
+            assert_eq!(serde_json::from_str::<f64>(&text).unwrap(), v, "{text}");
+        }
+    }
+
+    #[test]
+    fn hex_and_base64() {
+        assert_eq!(with(|o| hex(o, &[0x00, 0xab, 0x1f])), "\"00ab1f\"");
+        assert_eq!(with(|o| base64(o, b"\x00\x00\x30\x39")), "\"AAAwOQ==\"");
+        assert_eq!(with(|o| base64(o, b"")), "\"\"");
+    }
+}
