@@ -1,44 +1,125 @@
 //! Zipkin: v2 JSON, v2 proto3, v1 JSON and v1 Thrift.
-//! Placeholder entry points: implemented in their own change.
+//!
+//! Every codec reads into and writes from the `zipkin.proto3` model ([`model`]); the one
+//! mapping between that model and OTLP lives in [`to_otlp`] and [`from_otlp`]. The rules, with
+//! their spec references, are in `docs/mappings/traces.md`.
 
+pub mod from_otlp;
 pub mod model;
+pub mod to_otlp;
+pub mod v1_convert;
+pub mod v1_json;
+pub mod v1_model;
+pub mod v1_thrift;
+pub mod v2_json;
+pub mod v2_proto;
 
 use crate::otlp::model::ExportTraceServiceRequest;
-use crate::{DecodeError, Decoded, Encoded, Format, Location};
+use crate::{DecodeError, Decoded, Encoded};
 
-fn todo_err(format: Format) -> DecodeError {
-    DecodeError::new(format, Location::Input, "not implemented yet")
+/// Tag holding the OTLP status code name (`OK` / `ERROR`).
+pub const TAG_STATUS_CODE: &str = "otel.status_code";
+/// Tag holding the OTLP status message (read; on output the message goes into `error`).
+pub const TAG_STATUS_DESCRIPTION: &str = "otel.status_description";
+/// Tag marking a failed span; its value is the status message.
+pub const TAG_ERROR: &str = "error";
+/// OpenTracing span kind tag, read when the span has no `kind`.
+pub const TAG_SPAN_KIND: &str = "span.kind";
+/// Tag holding the instrumentation scope name.
+pub const TAG_SCOPE_NAME: &str = "otel.scope.name";
+/// Tag holding the instrumentation scope version.
+pub const TAG_SCOPE_VERSION: &str = "otel.scope.version";
+/// Deprecated alias of [`TAG_SCOPE_NAME`], written too (the spec asks for it) and read.
+pub const TAG_LIBRARY_NAME: &str = "otel.library.name";
+/// Deprecated alias of [`TAG_SCOPE_VERSION`], written too and read.
+pub const TAG_LIBRARY_VERSION: &str = "otel.library.version";
+/// Tag holding the W3C trace state (the Collector's name; the spec leaves it open).
+pub const TAG_TRACE_STATE: &str = "w3c.tracestate";
+/// Tag holding the span's dropped attributes count.
+pub const TAG_DROPPED_ATTRIBUTES: &str = "otel.dropped_attributes_count";
+/// Tag holding the span's dropped events count.
+pub const TAG_DROPPED_EVENTS: &str = "otel.dropped_events_count";
+/// Tag holding the span's dropped links count.
+pub const TAG_DROPPED_LINKS: &str = "otel.dropped_links_count";
+/// Prefix of the tags carrying links (`otlp.link.0`, ...), in the Collector's
+/// `traceId|spanId|traceState|attributesJson|droppedAttributesCount` form.
+pub const TAG_LINK_PREFIX: &str = "otlp.link.";
+/// OTLP span attribute carrying Zipkin's `debug: true` (project decision, shared with Jaeger).
+pub const ATTR_DEBUG: &str = "otelbridge.debug";
+/// OTLP span attribute carrying Zipkin's `shared: true` (project decision).
+pub const ATTR_SHARED: &str = "zipkin.shared";
+/// Remote service name (semantic conventions).
+pub const ATTR_PEER_SERVICE: &str = "peer.service";
+/// Remote socket address (semantic conventions); carries `remoteEndpoint.ipv4/ipv6`.
+pub const ATTR_PEER_ADDRESS: &str = "network.peer.address";
+/// Remote socket port (semantic conventions); carries `remoteEndpoint.port`.
+pub const ATTR_PEER_PORT: &str = "network.peer.port";
+/// Local socket address (semantic conventions); carries `localEndpoint.ipv4/ipv6`.
+pub const ATTR_LOCAL_ADDRESS: &str = "network.local.address";
+/// Local socket port (semantic conventions); carries `localEndpoint.port`.
+pub const ATTR_LOCAL_PORT: &str = "network.local.port";
+/// Resource attribute carrying `localEndpoint.serviceName`.
+pub const ATTR_SERVICE_NAME: &str = "service.name";
+
+/// Maps decoded spans to one OTLP request, naming rejected spans with `item(i)`.
+fn finish(
+    spans: Vec<model::Span>,
+    mut rejected: Vec<crate::Rejection>,
+    item: &dyn Fn(usize) -> String,
+) -> Decoded {
+    let (request, more) = to_otlp::spans_to_otlp_with(spans, item);
+    rejected.extend(more);
+    Decoded { requests: vec![request], rejected }
 }
 
 /// v2 JSON → OTLP.
-pub fn json_to_otlp(_input: &[u8]) -> Result<Decoded, DecodeError> {
-    Err(todo_err(Format::ZipkinJson))
+pub fn json_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
+    let mut decoded = v2_json::decode_indexed(input)?;
+    let spans = std::mem::take(&mut decoded.spans);
+    let rejected = std::mem::take(&mut decoded.rejected);
+    Ok(finish(spans, rejected, &|i| decoded.item(i)))
 }
+
 /// v2 proto3 → OTLP.
-pub fn proto_to_otlp(_input: &[u8]) -> Result<Decoded, DecodeError> {
-    Err(todo_err(Format::ZipkinProto))
+pub fn proto_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
+    let spans = v2_proto::decode(input)?;
+    Ok(finish(spans, Vec::new(), &|i| format!("spans[{i}]")))
 }
-/// v1 JSON → OTLP.
-pub fn v1_json_to_otlp(_input: &[u8]) -> Result<Decoded, DecodeError> {
-    Err(todo_err(Format::ZipkinV1Json))
+
+/// v1 JSON → OTLP (through v2 spans, as Zipkin's own v1 converter does).
+pub fn v1_json_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
+    let d = v1_json::decode_indexed(input)?;
+    let index = d.index;
+    Ok(finish(d.spans, d.rejected, &|i| v1_json::item_path(index.get(i).copied().unwrap_or(i))))
 }
-/// v1 Thrift → OTLP.
-pub fn v1_thrift_to_otlp(_input: &[u8]) -> Result<Decoded, DecodeError> {
-    Err(todo_err(Format::ZipkinV1Thrift))
+
+/// v1 Thrift → OTLP (through v2 spans).
+pub fn v1_thrift_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
+    let d = v1_thrift::decode_indexed(input)?;
+    let index = d.index;
+    Ok(finish(d.spans, d.rejected, &|i| v1_thrift::item_path(index.get(i).copied().unwrap_or(i))))
 }
+
 /// OTLP → v2 JSON.
-pub fn otlp_to_json(_request: &ExportTraceServiceRequest) -> Encoded {
-    Encoded::default()
+pub fn otlp_to_json(request: &ExportTraceServiceRequest) -> Encoded {
+    let (spans, rejected) = from_otlp::otlp_to_spans(request);
+    Encoded { bytes: v2_json::encode(&spans), rejected }
 }
+
 /// OTLP → v2 proto3.
-pub fn otlp_to_proto(_request: &ExportTraceServiceRequest) -> Encoded {
-    Encoded::default()
+pub fn otlp_to_proto(request: &ExportTraceServiceRequest) -> Encoded {
+    let (spans, rejected) = from_otlp::otlp_to_spans(request);
+    Encoded { bytes: v2_proto::encode(spans), rejected }
 }
+
 /// OTLP → v1 JSON.
-pub fn otlp_to_v1_json(_request: &ExportTraceServiceRequest) -> Encoded {
-    Encoded::default()
+pub fn otlp_to_v1_json(request: &ExportTraceServiceRequest) -> Encoded {
+    let (spans, rejected) = from_otlp::otlp_to_spans(request);
+    Encoded { bytes: v1_json::encode(&spans), rejected }
 }
+
 /// OTLP → v1 Thrift.
-pub fn otlp_to_v1_thrift(_request: &ExportTraceServiceRequest) -> Encoded {
-    Encoded::default()
+pub fn otlp_to_v1_thrift(request: &ExportTraceServiceRequest) -> Encoded {
+    let (spans, rejected) = from_otlp::otlp_to_spans(request);
+    Encoded { bytes: v1_thrift::encode(&spans), rejected }
 }

@@ -1,0 +1,817 @@
+//! OTLP → Zipkin: the one mapping from OTLP spans to the `zipkin.proto3` model.
+//!
+//! Rules (OpenTelemetry spec `trace/sdk_exporters/zipkin.md` and `common/mapping-to-non-otlp.md`
+//! first, the Collector's `zipkinv2` translator where the spec is silent) are listed in
+//! `docs/mappings/traces.md`. The endpoint rules here are shared with [`super::to_otlp`], which
+//! applies their inverse, so that Zipkin → OTLP → Zipkin gives the same spans back.
+
+use super::model::{self, Annotation, Endpoint, Kind, Tag};
+use super::*;
+use crate::ids;
+use crate::otlp::attributes::to_tag_string;
+use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
+use crate::otlp::model::{ExportTraceServiceRequest, Span};
+use crate::Rejection;
+use std::net::IpAddr;
+
+/// Attributes that may name the remote service, best first (spec: "Remote endpoint", ranking
+/// table). A value that is an IP literal is not used as a name (except `peer.service`): it goes
+/// into `ipv4`/`ipv6` instead, which is where Zipkin keeps addresses.
+pub(crate) const REMOTE_NAME_RANK: [&str; 11] = [
+    ATTR_PEER_SERVICE,
+    "server.address",
+    "net.peer.name",
+    ATTR_PEER_ADDRESS,
+    "server.socket.domain",
+    "server.socket.address",
+    "net.sock.peer.name",
+    "net.sock.peer.addr",
+    "peer.hostname",
+    "peer.address",
+    "db.name",
+];
+
+/// Address/port attribute pairs for `remoteEndpoint.ipv4/ipv6/port`, best first: the spec's
+/// socket pairs, then the Collector's legacy `net.peer.ip`/`net.peer.port`.
+pub(crate) const REMOTE_SOCKETS: [(&str, &str); 4] = [
+    (ATTR_PEER_ADDRESS, ATTR_PEER_PORT),
+    ("server.socket.address", "server.socket.port"),
+    ("net.sock.peer.addr", "net.sock.peer.port"),
+    ("net.peer.ip", "net.peer.port"),
+];
+
+/// Address/port attribute pairs for `localEndpoint.ipv4/ipv6/port`: current semantic
+/// conventions, then the Collector's legacy `net.host.ip`/`net.host.port`.
+pub(crate) const LOCAL_SOCKETS: [(&str, &str); 2] =
+    [(ATTR_LOCAL_ADDRESS, ATTR_LOCAL_PORT), ("net.host.ip", "net.host.port")];
+
+/// An attribute value as the endpoint rules read it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lookup<'a> {
+    /// A string value (the only kind Zipkin tags have).
+    Str(&'a str),
+    /// An integer value (OTLP ports).
+    Int(i64),
+}
+
+/// An endpoint worked out from attributes, with the keys it came from.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Derived<'a> {
+    /// Service name and the attribute it came from.
+    pub service: Option<(&'static str, &'a str)>,
+    /// Address and the attribute it came from.
+    pub ip: Option<(&'static str, IpAddr)>,
+    /// Port and the attribute it came from.
+    pub port: Option<(&'static str, u16)>,
+}
+
+/// True when `key` could take part in an endpoint rule (a cheap filter before the lookups).
+pub(crate) fn endpoint_key(key: &str) -> bool {
+    key.starts_with("peer.")
+        || key.starts_with("net")
+        || key.starts_with("server.")
+        || key == "db.name"
+}
+
+fn lookup_port(v: Lookup<'_>) -> Option<u16> {
+    match v {
+        Lookup::Int(i) => u16::try_from(i).ok().filter(|p| *p != 0),
+        Lookup::Str(s) => s.parse::<u16>().ok().filter(|p| *p != 0),
+    }
+}
+
+fn lookup_ip(v: Lookup<'_>) -> Option<IpAddr> {
+    match v {
+        Lookup::Str(s) => s.parse().ok(),
+        Lookup::Int(_) => None,
+    }
+}
+
+/// Applies the endpoint rules: the service name by `rank` (empty `rank` for the local side),
+/// the address from the first socket pair holding an IP literal (with that pair's port), and
+/// otherwise the first port found.
+pub(crate) fn derive<'a>(
+    get: impl Fn(&str) -> Option<Lookup<'a>>,
+    rank: &[&'static str],
+    sockets: &[(&'static str, &'static str)],
+) -> Derived<'a> {
+    let mut d = Derived::default();
+    for &key in rank {
+        if let Some(Lookup::Str(s)) = get(key) {
+            if !s.is_empty() && (key == ATTR_PEER_SERVICE || s.parse::<IpAddr>().is_err()) {
+                d.service = Some((key, s));
+                break;
+            }
+        }
+    }
+    for &(addr, port) in sockets {
+        if let Some(ip) = get(addr).and_then(lookup_ip) {
+            d.ip = Some((addr, ip));
+            d.port = get(port).and_then(lookup_port).map(|p| (port, p));
+            break;
+        }
+    }
+    if d.port.is_none() {
+        d.port = sockets
+            .iter()
+            .find_map(|&(_, port)| get(port).and_then(lookup_port).map(|p| (port, p)));
+    }
+    d
+}
+
+fn attr_lookup<'a>(attrs: &'a [KeyValue]) -> impl Fn(&str) -> Option<Lookup<'a>> + 'a {
+    move |key| {
+        let v = attrs.iter().find(|kv| kv.key == key)?.value.as_ref()?.value.as_ref()?;
+        match v {
+            Value::StringValue(s) => Some(Lookup::Str(s)),
+            Value::IntValue(i) => Some(Lookup::Int(*i)),
+            _ => None,
+        }
+    }
+}
+
+/// Sets the address fields of `ep` from an IP.
+pub(crate) fn set_ip(ep: &mut Endpoint, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => ep.ipv4 = v4.octets().to_vec(),
+        IpAddr::V6(v6) => ep.ipv6 = v6.octets().to_vec(),
+    }
+}
+
+/// Per-resource part of every span: `localEndpoint.serviceName` and the other resource
+/// attributes, which become tags (as the Collector does; the spec leaves them open).
+struct ResourceCtx {
+    service: String,
+    tags: Vec<Tag>,
+}
+
+fn tag(key: &str, value: impl Into<String>) -> Tag {
+    Tag { key: key.to_string(), value: value.into() }
+}
+
+/// Replaces the tag named `key`, or adds it.
+fn put(tags: &mut Vec<Tag>, key: &str, value: String) {
+    match tags.iter_mut().find(|t| t.key == key) {
+        Some(t) => t.value = value,
+        None => tags.push(Tag { key: key.to_string(), value }),
+    }
+}
+
+fn is_true(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::BoolValue(true)))
+        || matches!(v, Some(Value::StringValue(s)) if s == "true")
+}
+
+fn is_false(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::BoolValue(false)))
+        || matches!(v, Some(Value::StringValue(s)) if s == "false")
+}
+
+/// Every span of `request` as a Zipkin span; spans with an invalid id, or ending before they
+/// start, are rejected with their OTLP/JSON path.
+pub fn otlp_to_spans(request: &ExportTraceServiceRequest) -> (Vec<model::Span>, Vec<Rejection>) {
+    let mut out = Vec::with_capacity(crate::otlp::span_count(request));
+    let mut rejected = Vec::new();
+    for (i, rs) in request.resource_spans.iter().enumerate() {
+        let mut res = ResourceCtx { service: String::new(), tags: Vec::new() };
+        for kv in rs.resource.iter().flat_map(|r| &r.attributes) {
+            let value = to_tag_string(kv.value.as_ref().and_then(|v| v.value.as_ref()));
+            if kv.key == ATTR_SERVICE_NAME {
+                res.service = value;
+            } else {
+                res.tags.push(Tag { key: kv.key.clone(), value });
+            }
+        }
+        for (j, ss) in rs.scope_spans.iter().enumerate() {
+            // Scope → otel.scope.* plus the otel.library.* aliases the spec still requires;
+            // scope attributes go to the span ("most suitable place", mapping-to-non-otlp).
+            let mut scope_tags = Vec::new();
+            let mut scope_attrs = Vec::new();
+            if let Some(scope) = &ss.scope {
+                if !scope.name.is_empty() {
+                    scope_tags.push(tag(TAG_SCOPE_NAME, scope.name.clone()));
+                    scope_tags.push(tag(TAG_LIBRARY_NAME, scope.name.clone()));
+                }
+                if !scope.version.is_empty() {
+                    scope_tags.push(tag(TAG_SCOPE_VERSION, scope.version.clone()));
+                    scope_tags.push(tag(TAG_LIBRARY_VERSION, scope.version.clone()));
+                }
+                for kv in &scope.attributes {
+                    let v = to_tag_string(kv.value.as_ref().and_then(|v| v.value.as_ref()));
+                    scope_attrs.push(Tag { key: kv.key.clone(), value: v });
+                }
+            }
+            for (k, span) in ss.spans.iter().enumerate() {
+                match span_to_zipkin(span, &res, &scope_tags, &scope_attrs) {
+                    Ok(z) => out.push(z),
+                    Err(reason) => {
+                        let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
+                        if !span.span_id.is_empty() {
+                            item.push_str(&format!(" (span id {})", ids::to_hex(&span.span_id)));
+                        }
+                        rejected.push(Rejection::new(item, reason));
+                    }
+                }
+            }
+        }
+    }
+    (out, rejected)
+}
+
+/// Zipkin's 8-byte trace id when the high half is zero (as Zipkin normalises), else 16 bytes.
+fn zipkin_trace_id(id: &[u8]) -> Vec<u8> {
+    if ids::is_zero(&id[..8]) {
+        id[8..].to_vec()
+    } else {
+        id.to_vec()
+    }
+}
+
+fn span_to_zipkin(
+    span: &Span,
+    res: &ResourceCtx,
+    scope_tags: &[Tag],
+    scope_attrs: &[Tag],
+) -> Result<model::Span, String> {
+    if span.trace_id.len() != 16 {
+        return Err(format!("trace id must be 16 bytes, got {}", span.trace_id.len()));
+    }
+    if ids::is_zero(&span.trace_id) {
+        return Err("trace id is all zeros".into());
+    }
+    if span.span_id.len() != 8 {
+        return Err(format!("span id must be 8 bytes, got {}", span.span_id.len()));
+    }
+    if ids::is_zero(&span.span_id) {
+        return Err("span id is all zeros".into());
+    }
+    let parent_id = match span.parent_span_id.len() {
+        0 => Vec::new(),
+        8 if ids::is_zero(&span.parent_span_id) => Vec::new(),
+        8 => span.parent_span_id.clone(),
+        n => return Err(format!("parent span id must be 8 bytes, got {n}")),
+    };
+    let (start, end) = (span.start_time_unix_nano, span.end_time_unix_nano);
+    if end != 0 && end < start {
+        return Err(format!("end time {end} is before start time {start}"));
+    }
+    // Spec "Unit of time": whole µs, truncated; a span that lasted less than 1 µs gets 1 µs
+    // (as Zipkin's own reporters do) so that it is not taken for one without duration.
+    let duration = if end <= start { 0 } else { ((end - start) / 1000).max(1) };
+
+    let kind = match SpanKind::try_from(span.kind) {
+        Ok(SpanKind::Client) => Kind::Client,
+        Ok(SpanKind::Server) => Kind::Server,
+        Ok(SpanKind::Producer) => Kind::Producer,
+        Ok(SpanKind::Consumer) => Kind::Consumer,
+        _ => Kind::Unspecified,
+    };
+
+    let attrs = &span.attributes;
+    let relevant = attrs.iter().any(|kv| endpoint_key(&kv.key));
+    let remote = if relevant {
+        derive(attr_lookup(attrs), &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
+    } else {
+        Derived::default()
+    };
+    let local =
+        if relevant { derive(attr_lookup(attrs), &[], &LOCAL_SOCKETS) } else { Derived::default() };
+    // Attributes that became endpoint fields and that the reverse mapping re-creates under the
+    // same key leave the tags; the others stay (the reverse mapping sees them and adds nothing).
+    let consumed = |key: &str| {
+        matches!(remote.service, Some((k, _)) if k == key && k == ATTR_PEER_SERVICE)
+            || matches!(remote.ip, Some((k, _)) if k == key && k == ATTR_PEER_ADDRESS)
+            || matches!(remote.port, Some((k, _)) if k == key && k == ATTR_PEER_PORT)
+            || matches!(local.ip, Some((k, _)) if k == key && k == ATTR_LOCAL_ADDRESS)
+            || matches!(local.port, Some((k, _)) if k == key && k == ATTR_LOCAL_PORT)
+    };
+
+    let status = span.status.as_ref();
+    let code = status.map(|s| s.code).unwrap_or(0);
+    let is_error = code == StatusCode::Error as i32;
+
+    let mut debug = false;
+    let mut shared = false;
+    let mut tags = Vec::with_capacity(attrs.len() + 4);
+    for kv in attrs {
+        let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
+        match kv.key.as_str() {
+            ATTR_DEBUG => debug = is_true(value),
+            ATTR_SHARED => shared = is_true(value),
+            // Spec "Status": `error` only for ERROR, and a boolean false version is removed.
+            TAG_ERROR if is_error || is_false(value) => {}
+            k if relevant && consumed(k) => {}
+            _ => tags.push(Tag { key: kv.key.clone(), value: to_tag_string(value) }),
+        }
+    }
+
+    if code == StatusCode::Ok as i32 {
+        put(&mut tags, TAG_STATUS_CODE, "OK".into());
+    } else if is_error {
+        put(&mut tags, TAG_STATUS_CODE, "ERROR".into());
+        let msg = status.map(|s| s.message.clone()).unwrap_or_default();
+        put(&mut tags, TAG_ERROR, msg);
+    }
+    if !span.trace_state.is_empty() {
+        put(&mut tags, TAG_TRACE_STATE, span.trace_state.clone());
+    }
+    for (key, n) in [
+        (TAG_DROPPED_ATTRIBUTES, span.dropped_attributes_count),
+        (TAG_DROPPED_EVENTS, span.dropped_events_count),
+        (TAG_DROPPED_LINKS, span.dropped_links_count),
+    ] {
+        if n != 0 {
+            put(&mut tags, key, n.to_string());
+        }
+    }
+    for (n, link) in span.links.iter().enumerate() {
+        put(&mut tags, &format!("{TAG_LINK_PREFIX}{n}"), link_tag_value(link));
+    }
+    for t in scope_tags {
+        put(&mut tags, &t.key, t.value.clone());
+    }
+    // Scope and resource attributes never override span attributes.
+    for t in scope_attrs.iter().chain(&res.tags) {
+        if !tags.iter().any(|x| x.key == t.key) {
+            tags.push(t.clone());
+        }
+    }
+
+    let mut local_ep = Endpoint { service_name: res.service.clone(), ..Default::default() };
+    if let Some((_, ip)) = local.ip {
+        set_ip(&mut local_ep, ip);
+    }
+    if let Some((_, p)) = local.port {
+        local_ep.port = i32::from(p);
+    }
+    let mut remote_ep = Endpoint::default();
+    if let Some((_, s)) = remote.service {
+        remote_ep.service_name = s.to_string();
+    }
+    if let Some((_, ip)) = remote.ip {
+        set_ip(&mut remote_ep, ip);
+    }
+    if let Some((_, p)) = remote.port {
+        remote_ep.port = i32::from(p);
+    }
+    let non_empty = |ep: Endpoint| (ep != Endpoint::default()).then_some(ep);
+
+    let annotations = span
+        .events
+        .iter()
+        .map(|e| Annotation { timestamp: e.time_unix_nano / 1000, value: event_value(e) })
+        .collect();
+
+    Ok(model::Span {
+        trace_id: zipkin_trace_id(&span.trace_id),
+        parent_id,
+        id: span.span_id.clone(),
+        kind: kind as i32,
+        name: span.name.clone(),
+        timestamp: start / 1000,
+        duration,
+        local_endpoint: non_empty(local_ep),
+        remote_endpoint: non_empty(remote_ep),
+        annotations,
+        tags,
+        debug,
+        shared,
+    })
+}
+
+/// Spec "Events": the name alone, or with attributes `{"<name>":{<attributes>}}`.
+fn event_value(e: &crate::otlp::model::span::Event) -> String {
+    if e.attributes.is_empty() {
+        return e.name.clone();
+    }
+    let mut out = Vec::with_capacity(e.name.len() + 16 * e.attributes.len());
+    out.push(b'{');
+    super::v2_json::write_str(&mut out, &e.name);
+    out.push(b':');
+    write_kvlist(&mut out, &e.attributes);
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The Collector's link tag value: `traceId|spanId|traceState|attributesJson|dropped`.
+fn link_tag_value(link: &crate::otlp::model::span::Link) -> String {
+    let mut json = Vec::new();
+    write_kvlist(&mut json, &link.attributes);
+    format!(
+        "{}|{}|{}|{}|{}",
+        ids::to_hex(&link.trace_id),
+        ids::to_hex(&link.span_id),
+        link.trace_state,
+        String::from_utf8(json).unwrap_or_default(),
+        link.dropped_attributes_count
+    )
+}
+
+/// Writes attributes as a JSON object, in order.
+fn write_kvlist(out: &mut Vec<u8>, kvs: &[KeyValue]) {
+    out.push(b'{');
+    for (n, kv) in kvs.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        super::v2_json::write_str(out, &kv.key);
+        out.push(b':');
+        write_any(out, kv.value.as_ref().and_then(|v| v.value.as_ref()));
+    }
+    out.push(b'}');
+}
+
+/// Writes one value as JSON: integers stay integers and doubles keep a fraction or exponent,
+/// so that [`super::to_otlp`] reads the same types back.
+fn write_any(out: &mut Vec<u8>, v: Option<&Value>) {
+    match v {
+        None => out.extend_from_slice(b"null"),
+        Some(Value::StringValue(s)) => super::v2_json::write_str(out, s),
+        Some(Value::BoolValue(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Some(Value::IntValue(i)) => out.extend_from_slice(i.to_string().as_bytes()),
+        Some(Value::DoubleValue(d)) => match serde_json::Number::from_f64(*d) {
+            Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
+            None => super::v2_json::write_str(out, &d.to_string()),
+        },
+        Some(Value::BytesValue(_)) => super::v2_json::write_str(out, &to_tag_string(v)),
+        Some(Value::ArrayValue(a)) => {
+            out.push(b'[');
+            for (n, x) in a.values.iter().enumerate() {
+                if n > 0 {
+                    out.push(b',');
+                }
+                write_any(out, x.value.as_ref());
+            }
+            out.push(b']');
+        }
+        Some(Value::KvlistValue(kv)) => write_kvlist(out, &kv.values),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::otlp::attributes as a;
+    use crate::otlp::model::{
+        span::{Event, Link},
+        AnyValue, ArrayValue, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Status,
+    };
+
+    fn tid() -> Vec<u8> {
+        (1..=16).collect()
+    }
+
+    fn base() -> Span {
+        Span {
+            trace_id: tid(),
+            span_id: vec![0xa, 0xb, 0xc, 0xd, 1, 2, 3, 4],
+            name: "get /users".into(),
+            kind: SpanKind::Client as i32,
+            start_time_unix_nano: 1_700_000_000_123_456_789,
+            end_time_unix_nano: 1_700_000_000_124_456_789,
+            ..Default::default()
+        }
+    }
+
+    fn request(
+        resource: Vec<KeyValue>,
+        scope: InstrumentationScope,
+        spans: Vec<Span>,
+    ) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource { attributes: resource, dropped_attributes_count: 0 }),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(scope),
+                    spans,
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        }
+    }
+
+    fn one(span: Span) -> model::Span {
+        one_with(vec![a::string("service.name", "frontend")], InstrumentationScope::default(), span)
+    }
+
+    fn one_with(res: Vec<KeyValue>, scope: InstrumentationScope, span: Span) -> model::Span {
+        let (mut spans, rejected) = otlp_to_spans(&request(res, scope, vec![span]));
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(spans.len(), 1);
+        spans.remove(0)
+    }
+
+    fn tag_of<'a>(s: &'a model::Span, key: &str) -> Option<&'a str> {
+        s.tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+    }
+
+    #[test]
+    fn ids_names_times_and_service() {
+        let mut span = base();
+        span.parent_span_id = vec![0, 0, 0, 0, 0, 0, 0, 9];
+        let z = one(span);
+        assert_eq!(z.trace_id, tid());
+        assert_eq!(z.id, vec![0xa, 0xb, 0xc, 0xd, 1, 2, 3, 4]);
+        assert_eq!(z.parent_id, vec![0, 0, 0, 0, 0, 0, 0, 9]);
+        assert_eq!(z.name, "get /users");
+        assert_eq!(z.kind, Kind::Client as i32);
+        assert_eq!(z.timestamp, 1_700_000_000_123_456);
+        assert_eq!(z.duration, 1000);
+        assert_eq!(z.local_endpoint.unwrap().service_name, "frontend");
+        assert!(z.remote_endpoint.is_none());
+        assert!(z.tags.is_empty() && z.annotations.is_empty() && !z.debug && !z.shared);
+    }
+
+    #[test]
+    fn trace_id_with_zero_high_half_is_64_bit() {
+        let mut span = base();
+        span.trace_id = [0u8; 8].iter().chain(&[1, 2, 3, 4, 5, 6, 7, 8]).copied().collect();
+        assert_eq!(one(span).trace_id, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+    }
+
+    #[test]
+    fn durations_truncate_and_never_round_to_zero() {
+        let mut span = base();
+        span.end_time_unix_nano = span.start_time_unix_nano + 1234;
+        assert_eq!(one(span.clone()).duration, 1);
+        span.end_time_unix_nano = span.start_time_unix_nano + 400;
+        assert_eq!(one(span.clone()).duration, 1);
+        span.end_time_unix_nano = span.start_time_unix_nano + 2_999_999;
+        assert_eq!(one(span.clone()).duration, 2999);
+        span.end_time_unix_nano = span.start_time_unix_nano;
+        assert_eq!(one(span.clone()).duration, 0);
+        span.end_time_unix_nano = 0;
+        assert_eq!(one(span).duration, 0);
+    }
+
+    #[test]
+    fn kinds_map_one_to_one_and_internal_is_omitted() {
+        for (otel, zipkin) in [
+            (SpanKind::Client, Kind::Client),
+            (SpanKind::Server, Kind::Server),
+            (SpanKind::Producer, Kind::Producer),
+            (SpanKind::Consumer, Kind::Consumer),
+            (SpanKind::Internal, Kind::Unspecified),
+            (SpanKind::Unspecified, Kind::Unspecified),
+        ] {
+            let mut span = base();
+            span.kind = otel as i32;
+            let z = one(span);
+            assert_eq!(z.kind, zipkin as i32);
+            assert!(tag_of(&z, TAG_SPAN_KIND).is_none());
+        }
+    }
+
+    #[test]
+    fn attributes_become_string_tags() {
+        let mut span = base();
+        span.attributes = vec![
+            a::string("http.method", "GET"),
+            a::bool("cache.hit", false),
+            a::int("http.status_code", 200),
+            a::double("ratio", 0.25),
+            a::with_value(
+                "tags",
+                Value::ArrayValue(ArrayValue {
+                    values: vec![
+                        AnyValue { value: Some(Value::StringValue("a".into())) },
+                        AnyValue { value: Some(Value::IntValue(1)) },
+                    ],
+                }),
+            ),
+        ];
+        let z = one(span);
+        assert_eq!(tag_of(&z, "http.method"), Some("GET"));
+        assert_eq!(tag_of(&z, "cache.hit"), Some("false"));
+        assert_eq!(tag_of(&z, "http.status_code"), Some("200"));
+        assert_eq!(tag_of(&z, "ratio"), Some("0.25"));
+        assert_eq!(tag_of(&z, "tags"), Some(r#"["a",1]"#));
+    }
+
+    #[test]
+    fn resource_and_scope() {
+        let scope = InstrumentationScope {
+            name: "io.opentelemetry.http".into(),
+            version: "1.2.3".into(),
+            attributes: vec![a::string("scope.attr", "s")],
+            dropped_attributes_count: 0,
+        };
+        let res = vec![
+            a::string("service.name", "checkout"),
+            a::string("service.namespace", "shop"),
+            a::string("http.method", "from-resource"),
+        ];
+        let mut span = base();
+        span.attributes = vec![a::string("http.method", "GET")];
+        let z = one_with(res, scope, span);
+        assert_eq!(z.local_endpoint.as_ref().unwrap().service_name, "checkout");
+        assert_eq!(tag_of(&z, "service.namespace"), Some("shop"));
+        assert_eq!(tag_of(&z, "http.method"), Some("GET"), "span attribute wins");
+        assert_eq!(tag_of(&z, TAG_SCOPE_NAME), Some("io.opentelemetry.http"));
+        assert_eq!(tag_of(&z, TAG_LIBRARY_NAME), Some("io.opentelemetry.http"));
+        assert_eq!(tag_of(&z, TAG_SCOPE_VERSION), Some("1.2.3"));
+        assert_eq!(tag_of(&z, TAG_LIBRARY_VERSION), Some("1.2.3"));
+        assert_eq!(tag_of(&z, "scope.attr"), Some("s"));
+        assert!(tag_of(&z, "service.name").is_none());
+    }
+
+    #[test]
+    fn no_service_name_means_no_local_service() {
+        let z = one_with(vec![], InstrumentationScope::default(), base());
+        assert!(z.local_endpoint.is_none());
+    }
+
+    #[test]
+    fn status_follows_the_zipkin_spec() {
+        let mut span = base();
+        span.status = Some(Status { code: StatusCode::Error as i32, message: "boom".into() });
+        let z = one(span.clone());
+        assert_eq!(tag_of(&z, TAG_STATUS_CODE), Some("ERROR"));
+        assert_eq!(tag_of(&z, TAG_ERROR), Some("boom"));
+        assert!(tag_of(&z, TAG_STATUS_DESCRIPTION).is_none());
+
+        span.status = Some(Status { code: StatusCode::Error as i32, message: String::new() });
+        span.attributes = vec![a::bool("error", true)];
+        let z = one(span.clone());
+        assert_eq!(tag_of(&z, TAG_ERROR), Some(""));
+        assert_eq!(z.tags.iter().filter(|t| t.key == TAG_ERROR).count(), 1);
+
+        span.status = Some(Status { code: StatusCode::Ok as i32, message: String::new() });
+        span.attributes = vec![a::bool("error", false)];
+        let z = one(span.clone());
+        assert_eq!(tag_of(&z, TAG_STATUS_CODE), Some("OK"));
+        assert!(tag_of(&z, TAG_ERROR).is_none(), "boolean false error is removed");
+
+        span.status = None;
+        span.attributes = vec![a::string("error", "false")];
+        let z = one(span);
+        assert!(z.tags.is_empty());
+    }
+
+    #[test]
+    fn events_become_annotations() {
+        let mut span = base();
+        span.events = vec![
+            Event {
+                time_unix_nano: 1_700_000_000_200_000_999,
+                name: "cache miss".into(),
+                ..Default::default()
+            },
+            Event {
+                time_unix_nano: 1_700_000_000_300_000_000,
+                name: "exception".into(),
+                attributes: vec![
+                    a::string("exception.type", "IOError"),
+                    a::int("retries", 3),
+                    a::double("wait", 1.0),
+                    a::bool("fatal", true),
+                ],
+                dropped_attributes_count: 0,
+            },
+        ];
+        let z = one(span);
+        assert_eq!(
+            z.annotations[0],
+            Annotation { timestamp: 1_700_000_000_200_000, value: "cache miss".into() }
+        );
+        assert_eq!(z.annotations[1].timestamp, 1_700_000_000_300_000);
+        assert_eq!(
+            z.annotations[1].value,
+            r#"{"exception":{"exception.type":"IOError","retries":3,"wait":1.0,"fatal":true}}"#
+        );
+    }
+
+    #[test]
+    fn remote_endpoint_by_rank() {
+        let cases: Vec<(Vec<KeyValue>, Endpoint, Vec<&str>)> = vec![
+            (
+                vec![
+                    a::string("server.address", "api.example.com"),
+                    a::string("peer.service", "users"),
+                ],
+                Endpoint { service_name: "users".into(), ..Default::default() },
+                vec!["server.address"],
+            ),
+            (
+                vec![a::string("db.name", "orders"), a::string("net.peer.name", "db1")],
+                Endpoint { service_name: "db1".into(), ..Default::default() },
+                vec!["db.name", "net.peer.name"],
+            ),
+            (
+                vec![
+                    a::string("network.peer.address", "10.1.2.3"),
+                    a::int("network.peer.port", 5432),
+                ],
+                Endpoint { ipv4: vec![10, 1, 2, 3], port: 5432, ..Default::default() },
+                vec![],
+            ),
+            (
+                vec![
+                    a::string("peer.service", "db"),
+                    a::string("network.peer.address", "2001:db8::1"),
+                    a::int("network.peer.port", 5432),
+                ],
+                Endpoint {
+                    service_name: "db".into(),
+                    ipv6: "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets().to_vec(),
+                    port: 5432,
+                    ..Default::default()
+                },
+                vec![],
+            ),
+            (
+                vec![
+                    a::string("net.sock.peer.addr", "10.0.0.9"),
+                    a::string("net.sock.peer.port", "80"),
+                ],
+                Endpoint { ipv4: vec![10, 0, 0, 9], port: 80, ..Default::default() },
+                vec!["net.sock.peer.addr", "net.sock.peer.port"],
+            ),
+            (
+                vec![
+                    a::string("peer.hostname", "cache-1"),
+                    a::string("peer.address", "cache:11211"),
+                ],
+                Endpoint { service_name: "cache-1".into(), ..Default::default() },
+                vec!["peer.hostname", "peer.address"],
+            ),
+        ];
+        for (attrs, want, kept) in cases {
+            let mut span = base();
+            span.attributes = attrs.clone();
+            let z = one(span);
+            assert_eq!(z.remote_endpoint.as_ref(), Some(&want), "{attrs:?}");
+            let keys: Vec<_> = z.tags.iter().map(|t| t.key.as_str()).collect();
+            assert_eq!(keys, kept, "{attrs:?}");
+        }
+    }
+
+    #[test]
+    fn local_endpoint_address_from_network_local() {
+        let mut span = base();
+        span.attributes = vec![
+            a::string("network.local.address", "192.168.0.10"),
+            a::int("network.local.port", 8080),
+        ];
+        let z = one(span);
+        let ep = z.local_endpoint.unwrap();
+        assert_eq!(
+            (ep.service_name.as_str(), ep.ipv4.as_slice(), ep.port),
+            ("frontend", &[192, 168, 0, 10][..], 8080)
+        );
+        assert!(z.tags.is_empty());
+    }
+
+    #[test]
+    fn debug_shared_tracestate_dropped_counts_and_links() {
+        let mut span = base();
+        span.attributes = vec![a::bool(ATTR_DEBUG, true), a::bool(ATTR_SHARED, true)];
+        span.trace_state = "rojo=00f067aa0ba902b7".into();
+        span.dropped_attributes_count = 2;
+        span.dropped_events_count = 3;
+        span.links = vec![Link {
+            trace_id: tid(),
+            span_id: vec![1; 8],
+            trace_state: "a=b".into(),
+            attributes: vec![a::string("k", "v")],
+            dropped_attributes_count: 1,
+            flags: 0,
+        }];
+        let z = one(span);
+        assert!(z.debug && z.shared);
+        assert_eq!(tag_of(&z, TAG_TRACE_STATE), Some("rojo=00f067aa0ba902b7"));
+        assert_eq!(tag_of(&z, TAG_DROPPED_ATTRIBUTES), Some("2"));
+        assert_eq!(tag_of(&z, TAG_DROPPED_EVENTS), Some("3"));
+        assert!(tag_of(&z, TAG_DROPPED_LINKS).is_none());
+        assert_eq!(
+            tag_of(&z, "otlp.link.0"),
+            Some(r#"0102030405060708090a0b0c0d0e0f10|0101010101010101|a=b|{"k":"v"}|1"#)
+        );
+        assert!(tag_of(&z, ATTR_DEBUG).is_none() && tag_of(&z, ATTR_SHARED).is_none());
+    }
+
+    #[test]
+    fn bad_spans_are_rejected_one_by_one() {
+        let mut zero = base();
+        zero.span_id = vec![0; 8];
+        let mut short = base();
+        short.trace_id = vec![1; 8];
+        let mut backwards = base();
+        backwards.end_time_unix_nano = backwards.start_time_unix_nano - 1;
+        let req =
+            request(vec![], InstrumentationScope::default(), vec![zero, base(), short, backwards]);
+        let (spans, rejected) = otlp_to_spans(&req);
+        assert_eq!(spans.len(), 1);
+        let items: Vec<_> = rejected.iter().map(|r| r.item.as_str()).collect();
+        assert_eq!(
+            items,
+            [
+                "resourceSpans[0].scopeSpans[0].spans[0] (span id 0000000000000000)",
+                "resourceSpans[0].scopeSpans[0].spans[2] (span id 0a0b0c0d01020304)",
+                "resourceSpans[0].scopeSpans[0].spans[3] (span id 0a0b0c0d01020304)",
+            ]
+        );
+        assert!(rejected[2].reason.contains("before start"), "{}", rejected[2].reason);
+    }
+}
