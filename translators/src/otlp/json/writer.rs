@@ -157,7 +157,17 @@ mod tests {
         assert_eq!(with(|o| double(o, 1e300)), "1e300");
         assert_eq!(with(|o| double(o, f64::NAN)), "\"NaN\"");
         assert_eq!(with(|o| double(o, f64::NEG_INFINITY)), "\"-Infinity\"");
-        for v in [1e300, 1e-300, -0.5, 123456.789, f64::MAX, f64::MIN_POSITIVE] {
+        // The last two need serde_json's `float_roundtrip` feature to read back exactly.
+        for v in [
+            1e300,
+            1e-300,
+            -0.5,
+            123456.789,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            1.1499448642312809e-54,
+            2.3975595248069858e92,
+        ] {
             let text = with(|o| double(o, v));
             assert_eq!(serde_json::from_str::<f64>(&text).unwrap(), v, "{text}");
         }
