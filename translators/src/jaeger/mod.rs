@@ -42,6 +42,9 @@ pub const TAG_DROPPED_EVENTS: &str = "otel.dropped_events_count";
 pub const TAG_DROPPED_LINKS: &str = "otel.dropped_links_count";
 /// Log field holding the event name.
 pub const FIELD_EVENT: &str = "event";
+/// Log field read as the event name when a log has no `event` field (the OpenTelemetry Python
+/// Jaeger exporter and older Collectors put the name there).
+pub const FIELD_MESSAGE: &str = "message";
 /// Link attribute keeping the OpenTracing reference type of a reference that is not
 /// FOLLOWS_FROM.
 pub const ATTR_REF_TYPE: &str = "opentracing.ref_type";

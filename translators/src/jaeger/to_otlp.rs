@@ -10,10 +10,10 @@
 
 use super::model::{self, SpanRefType, ValueType};
 use super::{
-    ATTR_DEBUG, ATTR_REF_TYPE, FIELD_EVENT, PROCESS_HOSTNAME, TAG_DROPPED_ATTRIBUTES,
-    TAG_DROPPED_EVENTS, TAG_DROPPED_LINKS, TAG_ERROR, TAG_EVENT_DROPPED_ATTRIBUTES_OLD,
-    TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME, TAG_SCOPE_VERSION, TAG_SPAN_KIND,
-    TAG_STATUS_CODE, TAG_STATUS_DESCRIPTION, TAG_TRACE_STATE,
+    ATTR_DEBUG, ATTR_REF_TYPE, FIELD_EVENT, FIELD_MESSAGE, PROCESS_HOSTNAME,
+    TAG_DROPPED_ATTRIBUTES, TAG_DROPPED_EVENTS, TAG_DROPPED_LINKS, TAG_ERROR,
+    TAG_EVENT_DROPPED_ATTRIBUTES_OLD, TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME,
+    TAG_SCOPE_VERSION, TAG_SPAN_KIND, TAG_STATUS_CODE, TAG_STATUS_DESCRIPTION, TAG_TRACE_STATE,
 };
 use crate::ids;
 use crate::otlp::attributes;
@@ -519,9 +519,14 @@ fn span_to_otlp(span: model::Span) -> Result<(Span, InstrumentationScope), Bad> 
 
 /// A log as an event: the first string `event` field names it, `otel.dropped_attributes_count`
 /// (or the older `otel.event.dropped_attributes_count`) gives its dropped count, the other
-/// fields are its attributes. A log without `event` gives an event with an empty name.
+/// fields are its attributes.
+///
+/// Without an `event` field, a string `message` field names it instead: the OpenTelemetry
+/// Python Jaeger exporter and older Collectors wrote the event name there. A log with neither
+/// gives an event with an empty name.
 fn log_to_event(log: model::Log) -> Event {
     let mut name = None;
+    let mut message = None;
     let mut dropped = None;
     let mut attrs = Vec::with_capacity(log.fields.len());
     for field in log.fields {
@@ -530,6 +535,7 @@ fn log_to_event(log: model::Log) -> Event {
                 name = Some(field.v_str);
                 continue;
             }
+            FIELD_MESSAGE if message.is_none() && is_string(&field) => message = Some(attrs.len()),
             TAG_DROPPED_ATTRIBUTES | TAG_EVENT_DROPPED_ATTRIBUTES_OLD if dropped.is_none() => {
                 if let Some(n) = count(&field) {
                     dropped = Some(n);
@@ -539,6 +545,11 @@ fn log_to_event(log: model::Log) -> Event {
             _ => {}
         }
         attrs.push(kv_to_otlp(field));
+    }
+    if let (None, Some(i)) = (&name, message) {
+        if let Some(Value::StringValue(text)) = attrs.remove(i).value.and_then(|v| v.value) {
+            name = Some(text);
+        }
     }
     Event {
         // Checked before conversion.
@@ -831,24 +842,36 @@ mod tests {
             },
             model::Log {
                 timestamp: Some(model::Timestamp { seconds: 1_700_000_001, nanos: 0 }),
-                fields: vec![s("message", "no name"), i(TAG_EVENT_DROPPED_ATTRIBUTES_OLD, 1)],
+                fields: vec![s("text", "no name"), i(TAG_EVENT_DROPPED_ATTRIBUTES_OLD, 1)],
             },
             model::Log { timestamp: None, fields: vec![i("event", 5)] },
+            model::Log {
+                timestamp: None,
+                fields: vec![s("level", "warn"), s("message", "from message"), s("message", "2")],
+            },
+            model::Log { timestamp: None, fields: vec![s("event", "e"), s("message", "m")] },
         ];
         let (sp, _, _) = one(sp);
         let e = &sp.events;
-        assert_eq!(e.len(), 3);
+        assert_eq!(e.len(), 5);
         assert_eq!(e[0].name, "retry");
         assert_eq!(e[0].time_unix_nano, 1_700_000_000_000_000_999);
         assert_eq!(keys(&e[0].attributes), ["attempt"]);
         assert_eq!(e[0].dropped_attributes_count, 4);
         assert_eq!(e[1].name, "");
-        assert_eq!(str_attr(&e[1].attributes, "message"), Some("no name"));
+        assert_eq!(str_attr(&e[1].attributes, "text"), Some("no name"));
         assert_eq!(e[1].dropped_attributes_count, 1);
         // A non-string `event` field is not a name: it stays an attribute.
         assert_eq!(e[2].name, "");
         assert_eq!(get(&e[2].attributes, "event"), Some(&Value::IntValue(5)));
         assert_eq!(e[2].time_unix_nano, 0);
+        // Without `event`, `message` names the event (OTel Python exporter, old Collectors).
+        assert_eq!(e[3].name, "from message");
+        assert_eq!(keys(&e[3].attributes), ["level", "message"]);
+        assert_eq!(str_attr(&e[3].attributes, "message"), Some("2"));
+        // With `event`, `message` is an ordinary attribute.
+        assert_eq!(e[4].name, "e");
+        assert_eq!(str_attr(&e[4].attributes, "message"), Some("m"));
     }
 
     fn sref(trace: &[u8], span: u8, t: SpanRefType) -> model::SpanRef {
