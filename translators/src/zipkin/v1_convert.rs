@@ -1017,3 +1017,96 @@ mod tests {
         assert!(v2_to_v1(&bad).is_err());
     }
 }
+
+/// Arbitrary v2 spans that Zipkin v1 can carry exactly, for round-trip property tests.
+///
+/// v1 loses what it cannot express, so the spans stay inside its reach: a local endpoint with
+/// a service name (core annotations need a host), a remote endpoint of another service,
+/// a timestamp (kind is only carried by timed core annotations), annotation values that are not
+/// two-letter core codes, tag keys that are not `ca`/`sa`/`ma`/`lc`, `shared` only on servers,
+/// and 16-byte trace ids only with a non-zero high half.
+#[cfg(test)]
+pub(crate) mod strategies {
+    use super::model::{self, Kind};
+    use proptest::prelude::*;
+
+    fn endpoint(prefix: &'static str) -> impl Strategy<Value = model::Endpoint> {
+        (
+            "[a-z0-9-]{1,10}",
+            proptest::option::of(any::<[u8; 4]>().prop_filter("not 0.0.0.0", |ip| *ip != [0; 4])),
+            proptest::option::of(any::<[u8; 12]>()),
+            any::<u16>(),
+        )
+            .prop_map(move |(name, v4, v6, port)| model::Endpoint {
+                service_name: format!("{prefix}{name}"),
+                ipv4: v4.map(|ip| ip.to_vec()).unwrap_or_default(),
+                // 2001:db8::/32, never IPv4-mapped.
+                ipv6: v6
+                    .map(|low| [&[0x20, 0x01, 0x0d, 0xb8][..], &low].concat())
+                    .unwrap_or_default(),
+                port: i32::from(port),
+            })
+    }
+
+    /// A v2 span inside v1's reach.
+    pub(crate) fn v2_span() -> impl Strategy<Value = model::Span> {
+        let kind = prop_oneof![
+            Just(Kind::Unspecified),
+            Just(Kind::Client),
+            Just(Kind::Server),
+            Just(Kind::Producer),
+            Just(Kind::Consumer),
+        ];
+        let ids = (
+            prop_oneof![
+                (1u64..).prop_map(|low| low.to_be_bytes().to_vec()),
+                ((1u64..), any::<u64>())
+                    .prop_map(|(high, low)| { [high.to_be_bytes(), low.to_be_bytes()].concat() }),
+            ],
+            1u64..,
+            proptest::option::of(1u64..),
+        );
+        let times = (1u64..(1 << 53), prop_oneof![Just(0u64), 1u64..(1 << 32)]);
+        let annotations = proptest::collection::btree_set((1u64..(1 << 53), "[a-z ]{3,12}"), 0..4);
+        let tags = proptest::collection::btree_map("[a-z.]{3,12}", any::<String>(), 0..5);
+        (
+            kind,
+            ids,
+            times,
+            any::<String>(),
+            endpoint("l"),
+            proptest::option::of(endpoint("r")),
+            annotations,
+            tags,
+            any::<(bool, bool)>(),
+        )
+            .prop_map(
+                |(kind, (trace, id, parent), (ts, dur), name, local, remote, anns, tags, flags)| {
+                    model::Span {
+                        trace_id: trace,
+                        parent_id: parent
+                            .filter(|&p| p != id)
+                            .map(|p| p.to_be_bytes().to_vec())
+                            .unwrap_or_default(),
+                        id: id.to_be_bytes().to_vec(),
+                        kind: kind as i32,
+                        name,
+                        timestamp: ts,
+                        duration: dur,
+                        local_endpoint: Some(local),
+                        remote_endpoint: remote,
+                        annotations: anns
+                            .into_iter()
+                            .map(|(timestamp, value)| model::Annotation { timestamp, value })
+                            .collect(),
+                        tags: tags
+                            .into_iter()
+                            .map(|(key, value)| model::Tag { key, value })
+                            .collect(),
+                        debug: flags.0,
+                        shared: flags.1 && kind == Kind::Server,
+                    }
+                },
+            )
+    }
+}

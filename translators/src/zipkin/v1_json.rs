@@ -617,3 +617,97 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::zipkin::v1_convert::strategies::v2_span;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&input);
+        }
+
+        #[test]
+        fn arbitrary_json_never_panics(input in r#"\[(\{("[a-zA-Z]{1,12}":(-?[0-9]{1,20}|"[0-9a-f]{0,33}"|\[\{"[a-z]{1,9}":[^,]{0,12}\}\]|true|null),?){0,8}\},?){0,3}\]"#) {
+            let _ = decode(input.as_bytes());
+        }
+
+        #[test]
+        fn v2_spans_survive_v1_json(spans in proptest::collection::vec(v2_span(), 0..4)) {
+            let (back, rejected) = decode(&encode(&spans)).unwrap();
+            prop_assert!(rejected.is_empty(), "{:?}", rejected);
+            prop_assert_eq!(back, spans);
+        }
+    }
+}
+
+#[cfg(test)]
+mod fixtures {
+    use super::*;
+    use crate::zipkin::model::Kind;
+
+    fn read(case: &str) -> Option<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/zipkin-v1-json/");
+        let bytes = std::fs::read(format!("{dir}{case}/input.json")).ok();
+        if bytes.is_none() {
+            println!("skipped: fixture {case} not found in {dir}");
+        }
+        bytes
+    }
+
+    /// What py-zipkin 1.2.8 POSTs as v1 JSON.
+    #[test]
+    fn py_zipkin_v1_json() {
+        let Some(bytes) = read("py-zipkin") else { return };
+        let (spans, rejected) = decode(&bytes).unwrap();
+        assert!(rejected.is_empty(), "{rejected:?}");
+        let kinds: Vec<(&str, i32, bool)> =
+            spans.iter().map(|s| (s.name.as_str(), s.kind, s.shared)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("fixture-client", Kind::Client as i32, false),
+                ("fixture-producer", Kind::Producer as i32, false),
+                ("fixture-local", 0, false),
+                ("fixture-server", Kind::Server as i32, true),
+            ]
+        );
+        let client = &spans[0];
+        assert_eq!(to_hex(&client.trace_id), "f0e1d2c3b4a5968778695a4b3c2d1e0f");
+        assert_eq!(to_hex(&client.id), "e17218b8e3836eb2");
+        assert_eq!(to_hex(&client.parent_id), "8a1b2c3d4e5f6071");
+        assert_eq!(client.remote_endpoint.as_ref().unwrap().service_name, "fixture-peer");
+        assert_eq!(client.tags[0].value, "fixture client failure");
+        let server = &spans[3];
+        assert!(server.parent_id.is_empty());
+        assert_eq!(server.local_endpoint.as_ref().unwrap().ipv4, [192, 0, 2, 10]);
+        assert_eq!(server.annotations.len(), 1);
+        assert_eq!(server.annotations[0].value, "fixture-annotation");
+    }
+
+    /// What the OpenTelemetry Python Zipkin JSON exporter 1.45.1 POSTs as v1: no core
+    /// annotations at all (so no kind), the service in every binary annotation's endpoint.
+    #[test]
+    fn otel_python_v1_json() {
+        let Some(bytes) = read("otel-zipkin-exporter-python") else { return };
+        let (spans, rejected) = decode(&bytes).unwrap();
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(spans.len(), 4);
+        for s in &spans {
+            assert_eq!(s.kind, 0);
+            assert!(s.debug);
+            let local = s.local_endpoint.as_ref().unwrap();
+            assert_eq!(local.service_name, "fixture-py-otel-zipkin-json-v1");
+        }
+        let root = spans.iter().find(|s| s.name == "fixture-root").unwrap();
+        assert!(root.parent_id.is_empty());
+        assert_eq!((root.timestamp, root.duration), (1_700_000_000_000_000, 500_000));
+        assert_eq!(root.annotations.len(), 2);
+        assert!(root.annotations[0].value.starts_with("{\"fixture-event\""));
+        let client = spans.iter().find(|s| s.name == "fixture-client").unwrap();
+        assert!(client.tags.iter().any(|t| t.key == "peer.service" && t.value == "fixture-peer"));
+    }
+}

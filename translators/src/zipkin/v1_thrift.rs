@@ -653,3 +653,125 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::zipkin::v1_convert::strategies::v2_span;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(input in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&input);
+            // Behind a valid list header, so the span reader itself gets the garbage.
+            let _ = decode(&[&[12, 0, 0, 0, 3][..], &input].concat());
+        }
+
+        #[test]
+        fn v2_spans_survive_v1_thrift(spans in proptest::collection::vec(v2_span(), 0..4)) {
+            let (back, rejected) = decode(&encode(&spans)).unwrap();
+            prop_assert!(rejected.is_empty(), "{:?}", rejected);
+            prop_assert_eq!(back, spans);
+        }
+    }
+}
+
+#[cfg(test)]
+mod corpus {
+    use super::*;
+
+    /// Every real-world v2 trace goes v2 → v1 (Thrift and JSON) → v2 unchanged.
+    #[test]
+    fn real_traces_survive_v1() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora/zipkin-v2");
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            println!("skipped: corpus not found at {dir}");
+            return;
+        };
+        let mut total = 0;
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            let (spans, _) = crate::zipkin::v2_json::decode(&bytes).unwrap();
+            let (back, rejected) = decode(&encode(&spans)).unwrap();
+            assert!(rejected.is_empty(), "{path:?}: {rejected:?}");
+            assert_eq!(back, spans, "{path:?} through v1 Thrift");
+            let json = crate::zipkin::v1_json::encode(&spans);
+            let (back, rejected) = crate::zipkin::v1_json::decode(&json).unwrap();
+            assert!(rejected.is_empty(), "{path:?}: {rejected:?}");
+            assert_eq!(back, spans, "{path:?} through v1 JSON");
+            total += spans.len();
+        }
+        assert!(total > 1000, "only {total} spans read");
+    }
+}
+#[cfg(test)]
+mod fixtures {
+    use super::*;
+    use crate::zipkin::model::Kind;
+
+    /// Bytes py-zipkin 1.2.x POSTs as v1 Thrift (tests/fixtures/zipkin-v1-thrift/py-zipkin).
+    #[test]
+    fn py_zipkin_v1_thrift() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/zipkin-v1-thrift/py-zipkin/input.bin"
+        );
+        let Ok(bytes) = std::fs::read(path) else {
+            println!("skipped: fixture not found at {path}");
+            return;
+        };
+        let (spans, rejected) = decode(&bytes).unwrap();
+        assert!(rejected.is_empty(), "{rejected:?}");
+        assert_eq!(spans.len(), 4);
+        let by_name = |n: &str| spans.iter().find(|s| s.name == n).unwrap();
+        for s in &spans {
+            assert_eq!(to_hex(&s.trace_id), "f0e1d2c3b4a5968778695a4b3c2d1e0f");
+            assert!(!s.debug);
+        }
+
+        let server = by_name("fixture-server");
+        assert_eq!((server.kind, server.shared), (Kind::Server as i32, true));
+        assert_eq!(to_hex(&server.id), "8a1b2c3d4e5f6071");
+        assert!(server.parent_id.is_empty());
+        // 192.0.2.10 is a negative i32 on the wire.
+        let local = server.local_endpoint.as_ref().unwrap();
+        assert_eq!(
+            (local.service_name.as_str(), local.ipv4.as_slice(), local.port),
+            ("fixture-py-zipkin-v1-thrift", &[192, 0, 2, 10][..], 8080)
+        );
+        assert_eq!(server.annotations.len(), 1, "sr/ss are not events");
+        assert_eq!(server.annotations[0].value, "fixture-annotation");
+        assert_eq!(server.annotations[0].timestamp, 1_700_000_000_250_000);
+        let tags: Vec<(&str, &str)> =
+            server.tags.iter().map(|t| (t.key.as_str(), t.value.as_str())).collect();
+        assert_eq!(
+            tags,
+            [("fixture.str", "hello fixture"), ("fixture.int", "-42"), ("fixture.bool", "true")]
+        );
+
+        let client = by_name("fixture-client");
+        assert_eq!((client.kind, client.shared), (Kind::Client as i32, false));
+        assert_eq!(to_hex(&client.parent_id), "8a1b2c3d4e5f6071");
+        assert_eq!((client.timestamp, client.duration), (1_700_000_000_250_000, 500_000));
+        let remote = client.remote_endpoint.as_ref().unwrap();
+        assert_eq!(
+            (remote.service_name.as_str(), remote.ipv4.as_slice(), remote.port),
+            ("fixture-peer", &[192, 0, 2, 20][..], 9000)
+        );
+        assert!(client.annotations.is_empty());
+
+        let local_span = by_name("fixture-local");
+        assert_eq!((local_span.kind, local_span.local_endpoint.as_ref()), (0, None));
+        assert_eq!((local_span.timestamp, local_span.duration), (1_700_000_000_500_000, 250_000));
+
+        let producer = by_name("fixture-producer");
+        assert_eq!(producer.kind, Kind::Producer as i32);
+        assert_eq!(producer.parent_id, local_span.id);
+        assert_eq!((producer.timestamp, producer.duration), (1_700_000_000_500_000, 125_000));
+    }
+}
