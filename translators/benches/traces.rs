@@ -3,13 +3,21 @@
 //! - `decode/<format>`: `<format>` bytes → OTLP → OTLP protobuf bytes.
 //! - `encode/<format>`: OTLP protobuf bytes → OTLP → `<format>` bytes.
 //!
+//! - `parse/<format>` and `write/<format>`: the halves, to see where the time goes:
+//!   `<format>` bytes → OTLP structs, and OTLP structs → `<format>` bytes.
+//!
 //! Each input is a batch of [`gen::BATCH`] realistic spans (see `tests/common/gen.rs`), encoded
 //! once before timing. Run one path with e.g.
 //! `taskset -c 1 cargo bench -p translators --bench traces -- decode/jaeger-thrift-compact`.
 //! A format whose codec is not there yet (its encoder writes nothing, or its decoder fails on
 //! its own encoder's output) is skipped with a note on stderr.
+//!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
+//! figure is "spans per second of one core" even on a machine other work shares, and being
+//! descheduled does not count. Set `OTELBRIDGE_BENCH_WALL_TIME=1` for wall-clock time.
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use cpu_time::ThreadTime;
+use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
 use translators::{decode_traces, encode_traces, ExportTraceServiceRequest, Format};
@@ -50,6 +58,21 @@ fn decode_input(format: Format, request: &ExportTraceServiceRequest) -> Result<V
     Ok(encoded.bytes)
 }
 
+/// Times `f` in thread CPU time (or wall time when `OTELBRIDGE_BENCH_WALL_TIME` is set).
+fn measure(b: &mut Bencher, f: impl Fn() -> usize) {
+    if std::env::var_os("OTELBRIDGE_BENCH_WALL_TIME").is_some() {
+        b.iter(&f);
+    } else {
+        b.iter_custom(|iters| {
+            let start = ThreadTime::now();
+            for _ in 0..iters {
+                black_box(f());
+            }
+            start.elapsed()
+        });
+    }
+}
+
 fn traces(c: &mut Criterion) {
     let request = gen::request(42, gen::BATCH);
     let proto = encode_traces(Format::OtlpProto, &request).bytes;
@@ -60,7 +83,7 @@ fn traces(c: &mut Criterion) {
         match decode_input(format, &request) {
             Ok(input) => {
                 decode.bench_function(format.name(), |b| {
-                    b.iter(|| to_otlp_proto(format, black_box(&input)))
+                    measure(b, || to_otlp_proto(format, black_box(&input)))
                 });
             }
             Err(why) => eprintln!("skipped decode/{format}: {why}"),
@@ -77,10 +100,37 @@ fn traces(c: &mut Criterion) {
             continue;
         }
         encode.bench_function(format.name(), |b| {
-            b.iter(|| from_otlp_proto(format, black_box(&proto)))
+            measure(b, || from_otlp_proto(format, black_box(&proto)))
         });
     }
     encode.finish();
+
+    let mut parse = c.benchmark_group("parse");
+    parse.throughput(Throughput::Elements(gen::BATCH as u64));
+    let mut ready = Vec::new();
+    for format in Format::ALL {
+        match decode_input(format, &request) {
+            Ok(input) => {
+                parse.bench_function(format.name(), |b| {
+                    measure(b, || {
+                        decode_traces(format, black_box(&input)).map_or(0, |d| d.requests.len())
+                    })
+                });
+                ready.push(format);
+            }
+            Err(why) => eprintln!("skipped parse/{format}: {why}"),
+        }
+    }
+    parse.finish();
+
+    let mut write = c.benchmark_group("write");
+    write.throughput(Throughput::Elements(gen::BATCH as u64));
+    for format in ready {
+        write.bench_function(format.name(), |b| {
+            measure(b, || encode_traces(format, black_box(&request)).bytes.len())
+        });
+    }
+    write.finish();
 }
 
 criterion_group! {
