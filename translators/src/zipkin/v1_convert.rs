@@ -424,14 +424,13 @@ impl<'a> V1ToV2<'a> {
             _ => Vec::new(),
         };
         for b in self.spans {
-            let mut annotations: Vec<model::Annotation> = b
+            // Annotations keep the order they were sent in (Zipkin sorts and deduplicates them;
+            // we keep what the reporter wrote).
+            let annotations: Vec<model::Annotation> = b
                 .annotations
                 .into_iter()
                 .map(|(timestamp, value)| model::Annotation { timestamp, value })
                 .collect();
-            // v2 annotations are ordered by time (then value) without duplicates.
-            annotations.sort_by(|a, b| (a.timestamp, &a.value).cmp(&(b.timestamp, &b.value)));
-            annotations.dedup();
             out.push(model::Span {
                 trace_id: trace_id.clone(),
                 parent_id: parent_id.clone(),
@@ -625,8 +624,9 @@ pub fn v2_to_v1(span: &model::Span) -> Result<v1::Span, String> {
         debug: span.debug,
         ..v1::Span::default()
     };
-    // The shared (server) side does not own the span's timing.
-    if !span.shared {
+    // The shared server side does not own the span's timing: v1 leaves it to sr/ss. (Zipkin
+    // leaves timing off every shared span; on other kinds nothing would carry it, so we keep it.)
+    if !(span.shared && md.begin == Some("sr")) {
         out.timestamp = (span.timestamp != 0).then_some(span.timestamp);
         out.duration = (span.duration != 0).then_some(span.duration);
     }
@@ -981,6 +981,19 @@ mod tests {
         span.shared = true;
         let v1 = v2_to_v1(&span).unwrap();
         assert_eq!((v1.timestamp, v1.duration), (None, None));
+        assert_eq!(round_trip(&span), vec![span.clone()]);
+        // `shared` is only a server notion in v1: other kinds keep their timing, lose the flag.
+        let mut span = v2(Kind::Unspecified);
+        span.shared = true;
+        let back = round_trip(&span);
+        assert_eq!(
+            (back[0].timestamp, back[0].duration, back[0].shared),
+            (span.timestamp, 1234, false)
+        );
+        // Annotations keep their order, even out of time order.
+        let mut span = v2(Kind::Client);
+        span.annotations
+            .insert(0, model::Annotation { timestamp: span.timestamp + 500, value: "late".into() });
         assert_eq!(round_trip(&span), vec![span.clone()]);
         // Local span, with and without tags/annotations.
         let mut span = v2(Kind::Unspecified);
