@@ -12,7 +12,8 @@ use crate::otlp::attributes::to_tag_string;
 use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
 use crate::otlp::model::{ExportTraceServiceRequest, Span};
 use crate::Rejection;
-use std::net::IpAddr;
+use std::borrow::Cow;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Attributes that may name the remote service, best first (spec: "Remote endpoint", ranking
 /// table). A value that is an IP literal is not used as a name (except `peer.service`): it goes
@@ -140,20 +141,152 @@ pub(crate) fn set_ip(ep: &mut Endpoint, ip: IpAddr) {
 
 /// Per-resource part of every span: `localEndpoint.serviceName` and the other resource
 /// attributes, which become tags (as the Collector does; the spec leaves them open).
-struct ResourceCtx {
-    service: String,
-    tags: Vec<Tag>,
+struct ResourceCtx<'a> {
+    service: Cow<'a, str>,
+    tags: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-fn tag(key: &str, value: impl Into<String>) -> Tag {
-    Tag { key: key.to_string(), value: value.into() }
+/// Per-scope part of every span: the scope tags and the scope attributes.
+struct ScopeCtx<'a> {
+    tags: Vec<(&'static str, &'a str)>,
+    attrs: Vec<(&'a str, Cow<'a, str>)>,
+}
+
+/// A Zipkin endpoint borrowing from the OTLP request.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct EndpointView<'a> {
+    /// Service name, may be empty.
+    pub service_name: Cow<'a, str>,
+    /// IPv4 address, if any.
+    pub ipv4: Option<Ipv4Addr>,
+    /// IPv6 address, if any.
+    pub ipv6: Option<Ipv6Addr>,
+    /// Port, 0 = none.
+    pub port: u16,
+}
+
+impl EndpointView<'_> {
+    /// True when the endpoint has nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.service_name.is_empty() && self.ipv4.is_none() && self.ipv6.is_none() && self.port == 0
+    }
+
+    fn to_model(&self) -> Option<Endpoint> {
+        if self.is_empty() {
+            return None;
+        }
+        Some(Endpoint {
+            service_name: self.service_name.to_string(),
+            ipv4: self.ipv4.map(|a| a.octets().to_vec()).unwrap_or_default(),
+            ipv6: self.ipv6.map(|a| a.octets().to_vec()).unwrap_or_default(),
+            port: i32::from(self.port),
+        })
+    }
+}
+
+/// A Zipkin span borrowing from the OTLP request (or from a [`model::Span`]): what the mapping
+/// produces. [`otlp_to_spans`] turns it into the model; the JSON writer writes it directly,
+/// without copying every tag.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct SpanView<'a> {
+    /// 8 or 16 bytes.
+    pub trace_id: &'a [u8],
+    /// Empty or 8 bytes.
+    pub parent_id: &'a [u8],
+    /// 8 bytes.
+    pub id: &'a [u8],
+    /// Zipkin kind.
+    pub kind: Kind,
+    /// Name.
+    pub name: &'a str,
+    /// µs, 0 = absent.
+    pub timestamp: u64,
+    /// µs, 0 = absent.
+    pub duration: u64,
+    /// Local endpoint (possibly empty).
+    pub local: EndpointView<'a>,
+    /// Remote endpoint (possibly empty).
+    pub remote: EndpointView<'a>,
+    /// (µs, value).
+    pub annotations: Vec<(u64, Cow<'a, str>)>,
+    /// Tags, keys unique.
+    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Debug flag.
+    pub debug: bool,
+    /// Shared flag.
+    pub shared: bool,
+}
+
+impl<'a> SpanView<'a> {
+    /// A view of a model span (for writing it).
+    pub fn of_model(s: &'a model::Span) -> Self {
+        let ep = |e: &'a Option<Endpoint>| {
+            let Some(e) = e else { return EndpointView::default() };
+            EndpointView {
+                service_name: Cow::Borrowed(&e.service_name),
+                ipv4: <[u8; 4]>::try_from(e.ipv4.as_slice()).ok().map(Ipv4Addr::from),
+                ipv6: <[u8; 16]>::try_from(e.ipv6.as_slice()).ok().map(Ipv6Addr::from),
+                port: u16::try_from(e.port).unwrap_or(0),
+            }
+        };
+        SpanView {
+            trace_id: &s.trace_id,
+            parent_id: &s.parent_id,
+            id: &s.id,
+            kind: Kind::try_from(s.kind).unwrap_or(Kind::Unspecified),
+            name: &s.name,
+            timestamp: s.timestamp,
+            duration: s.duration,
+            local: ep(&s.local_endpoint),
+            remote: ep(&s.remote_endpoint),
+            annotations: s
+                .annotations
+                .iter()
+                .map(|a| (a.timestamp, Cow::Borrowed(a.value.as_str())))
+                .collect(),
+            tags: s
+                .tags
+                .iter()
+                .map(|t| (Cow::Borrowed(t.key.as_str()), Cow::Borrowed(t.value.as_str())))
+                .collect(),
+            debug: s.debug,
+            shared: s.shared,
+        }
+    }
+
+    /// The owned model span.
+    pub fn to_model(&self) -> model::Span {
+        model::Span {
+            trace_id: self.trace_id.to_vec(),
+            parent_id: self.parent_id.to_vec(),
+            id: self.id.to_vec(),
+            kind: self.kind as i32,
+            name: self.name.to_string(),
+            timestamp: self.timestamp,
+            duration: self.duration,
+            local_endpoint: self.local.to_model(),
+            remote_endpoint: self.remote.to_model(),
+            annotations: self
+                .annotations
+                .iter()
+                .map(|(t, v)| Annotation { timestamp: *t, value: v.to_string() })
+                .collect(),
+            tags: self
+                .tags
+                .iter()
+                .map(|(k, v)| Tag { key: k.to_string(), value: v.to_string() })
+                .collect(),
+            debug: self.debug,
+            shared: self.shared,
+        }
+    }
 }
 
 /// Replaces the tag named `key`, or adds it.
-fn put(tags: &mut Vec<Tag>, key: &str, value: String) {
-    match tags.iter_mut().find(|t| t.key == key) {
-        Some(t) => t.value = value,
-        None => tags.push(Tag { key: key.to_string(), value }),
+fn put<'a>(tags: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, key: Cow<'a, str>, value: Cow<'a, str>) {
+    match tags.iter_mut().find(|t| t.0 == key) {
+        Some(t) => t.1 = value,
+        None => tags.push((key, value)),
     }
 }
 
@@ -167,43 +300,62 @@ fn is_false(v: Option<&Value>) -> bool {
         || matches!(v, Some(Value::StringValue(s)) if s == "false")
 }
 
+/// A value as tag text, borrowing strings.
+fn tag_text(value: Option<&Value>) -> Cow<'_, str> {
+    match value {
+        Some(Value::StringValue(s)) => Cow::Borrowed(s),
+        other => Cow::Owned(to_tag_string(other)),
+    }
+}
+
+fn value_of(kv: &KeyValue) -> Option<&Value> {
+    kv.value.as_ref().and_then(|v| v.value.as_ref())
+}
+
 /// Every span of `request` as a Zipkin span; spans with an invalid id, or ending before they
 /// start, are rejected with their OTLP/JSON path.
 pub fn otlp_to_spans(request: &ExportTraceServiceRequest) -> (Vec<model::Span>, Vec<Rejection>) {
     let mut out = Vec::with_capacity(crate::otlp::span_count(request));
+    let rejected = for_each_view(request, |v| out.push(v.to_model()));
+    (out, rejected)
+}
+
+/// Maps every span of `request` and hands each to `f`; returns the rejected ones.
+pub(crate) fn for_each_view<'a>(
+    request: &'a ExportTraceServiceRequest,
+    mut f: impl FnMut(SpanView<'a>),
+) -> Vec<Rejection> {
     let mut rejected = Vec::new();
     for (i, rs) in request.resource_spans.iter().enumerate() {
-        let mut res = ResourceCtx { service: String::new(), tags: Vec::new() };
+        let mut res = ResourceCtx { service: Cow::Borrowed(""), tags: Vec::new() };
         for kv in rs.resource.iter().flat_map(|r| &r.attributes) {
-            let value = to_tag_string(kv.value.as_ref().and_then(|v| v.value.as_ref()));
+            let value = tag_text(value_of(kv));
             if kv.key == ATTR_SERVICE_NAME {
                 res.service = value;
             } else {
-                res.tags.push(Tag { key: kv.key.clone(), value });
+                res.tags.push((&kv.key, value));
             }
         }
         for (j, ss) in rs.scope_spans.iter().enumerate() {
             // Scope → otel.scope.* plus the otel.library.* aliases the spec still requires;
             // scope attributes go to the span ("most suitable place", mapping-to-non-otlp).
-            let mut scope_tags = Vec::new();
-            let mut scope_attrs = Vec::new();
-            if let Some(scope) = &ss.scope {
-                if !scope.name.is_empty() {
-                    scope_tags.push(tag(TAG_SCOPE_NAME, scope.name.clone()));
-                    scope_tags.push(tag(TAG_LIBRARY_NAME, scope.name.clone()));
+            let mut scope = ScopeCtx { tags: Vec::new(), attrs: Vec::new() };
+            if let Some(sc) = &ss.scope {
+                if !sc.name.is_empty() {
+                    scope.tags.push((TAG_SCOPE_NAME, &sc.name));
+                    scope.tags.push((TAG_LIBRARY_NAME, &sc.name));
                 }
-                if !scope.version.is_empty() {
-                    scope_tags.push(tag(TAG_SCOPE_VERSION, scope.version.clone()));
-                    scope_tags.push(tag(TAG_LIBRARY_VERSION, scope.version.clone()));
+                if !sc.version.is_empty() {
+                    scope.tags.push((TAG_SCOPE_VERSION, &sc.version));
+                    scope.tags.push((TAG_LIBRARY_VERSION, &sc.version));
                 }
-                for kv in &scope.attributes {
-                    let v = to_tag_string(kv.value.as_ref().and_then(|v| v.value.as_ref()));
-                    scope_attrs.push(Tag { key: kv.key.clone(), value: v });
+                for kv in &sc.attributes {
+                    scope.attrs.push((&kv.key, tag_text(value_of(kv))));
                 }
             }
             for (k, span) in ss.spans.iter().enumerate() {
-                match span_to_zipkin(span, &res, &scope_tags, &scope_attrs) {
-                    Ok(z) => out.push(z),
+                match span_view(span, &res, &scope) {
+                    Ok(v) => f(v),
                     Err(reason) => {
                         let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
                         if !span.span_id.is_empty() {
@@ -215,24 +367,23 @@ pub fn otlp_to_spans(request: &ExportTraceServiceRequest) -> (Vec<model::Span>, 
             }
         }
     }
-    (out, rejected)
+    rejected
 }
 
 /// Zipkin's 8-byte trace id when the high half is zero (as Zipkin normalises), else 16 bytes.
-fn zipkin_trace_id(id: &[u8]) -> Vec<u8> {
+fn zipkin_trace_id(id: &[u8]) -> &[u8] {
     if ids::is_zero(&id[..8]) {
-        id[8..].to_vec()
+        &id[8..]
     } else {
-        id.to_vec()
+        id
     }
 }
 
-fn span_to_zipkin(
-    span: &Span,
-    res: &ResourceCtx,
-    scope_tags: &[Tag],
-    scope_attrs: &[Tag],
-) -> Result<model::Span, String> {
+fn span_view<'a>(
+    span: &'a Span,
+    res: &ResourceCtx<'a>,
+    scope: &ScopeCtx<'a>,
+) -> Result<SpanView<'a>, String> {
     if span.trace_id.len() != 16 {
         return Err(format!("trace id must be 16 bytes, got {}", span.trace_id.len()));
     }
@@ -245,10 +396,10 @@ fn span_to_zipkin(
     if ids::is_zero(&span.span_id) {
         return Err("span id is all zeros".into());
     }
-    let parent_id = match span.parent_span_id.len() {
-        0 => Vec::new(),
-        8 if ids::is_zero(&span.parent_span_id) => Vec::new(),
-        8 => span.parent_span_id.clone(),
+    let parent_id: &[u8] = match span.parent_span_id.len() {
+        0 => &[],
+        8 if ids::is_zero(&span.parent_span_id) => &[],
+        8 => &span.parent_span_id,
         n => return Err(format!("parent span id must be 8 bytes, got {n}")),
     };
     let (start, end) = (span.start_time_unix_nano, span.end_time_unix_nano);
@@ -292,28 +443,29 @@ fn span_to_zipkin(
 
     let mut debug = false;
     let mut shared = false;
-    let mut tags = Vec::with_capacity(attrs.len() + 4);
+    let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> =
+        Vec::with_capacity(attrs.len() + res.tags.len() + scope.tags.len() + scope.attrs.len() + 2);
     for kv in attrs {
-        let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
+        let value = value_of(kv);
         match kv.key.as_str() {
             ATTR_DEBUG => debug = is_true(value),
             ATTR_SHARED => shared = is_true(value),
             // Spec "Status": `error` only for ERROR, and a boolean false version is removed.
             TAG_ERROR if is_error || is_false(value) => {}
             k if relevant && consumed(k) => {}
-            _ => tags.push(Tag { key: kv.key.clone(), value: to_tag_string(value) }),
+            _ => tags.push((Cow::Borrowed(&kv.key), tag_text(value))),
         }
     }
 
     if code == StatusCode::Ok as i32 {
-        put(&mut tags, TAG_STATUS_CODE, "OK".into());
+        put(&mut tags, TAG_STATUS_CODE.into(), "OK".into());
     } else if is_error {
-        put(&mut tags, TAG_STATUS_CODE, "ERROR".into());
-        let msg = status.map(|s| s.message.clone()).unwrap_or_default();
-        put(&mut tags, TAG_ERROR, msg);
+        put(&mut tags, TAG_STATUS_CODE.into(), "ERROR".into());
+        let msg = status.map(|s| s.message.as_str()).unwrap_or_default();
+        put(&mut tags, TAG_ERROR.into(), msg.into());
     }
     if !span.trace_state.is_empty() {
-        put(&mut tags, TAG_TRACE_STATE, span.trace_state.clone());
+        put(&mut tags, TAG_TRACE_STATE.into(), span.trace_state.as_str().into());
     }
     for (key, n) in [
         (TAG_DROPPED_ATTRIBUTES, span.dropped_attributes_count),
@@ -321,57 +473,48 @@ fn span_to_zipkin(
         (TAG_DROPPED_LINKS, span.dropped_links_count),
     ] {
         if n != 0 {
-            put(&mut tags, key, n.to_string());
+            put(&mut tags, key.into(), n.to_string().into());
         }
     }
     for (n, link) in span.links.iter().enumerate() {
-        put(&mut tags, &format!("{TAG_LINK_PREFIX}{n}"), link_tag_value(link));
+        put(&mut tags, format!("{TAG_LINK_PREFIX}{n}").into(), link_tag_value(link).into());
     }
-    for t in scope_tags {
-        put(&mut tags, &t.key, t.value.clone());
+    for &(k, v) in &scope.tags {
+        put(&mut tags, k.into(), v.into());
     }
     // Scope and resource attributes never override span attributes.
-    for t in scope_attrs.iter().chain(&res.tags) {
-        if !tags.iter().any(|x| x.key == t.key) {
-            tags.push(t.clone());
+    for (k, v) in scope.attrs.iter().chain(&res.tags) {
+        if !tags.iter().any(|x| x.0 == *k) {
+            tags.push((Cow::Borrowed(k), v.clone()));
         }
     }
 
-    let mut local_ep = Endpoint { service_name: res.service.clone(), ..Default::default() };
-    if let Some((_, ip)) = local.ip {
-        set_ip(&mut local_ep, ip);
-    }
-    if let Some((_, p)) = local.port {
-        local_ep.port = i32::from(p);
-    }
-    let mut remote_ep = Endpoint::default();
-    if let Some((_, s)) = remote.service {
-        remote_ep.service_name = s.to_string();
-    }
-    if let Some((_, ip)) = remote.ip {
-        set_ip(&mut remote_ep, ip);
-    }
-    if let Some((_, p)) = remote.port {
-        remote_ep.port = i32::from(p);
-    }
-    let non_empty = |ep: Endpoint| (ep != Endpoint::default()).then_some(ep);
+    let endpoint = |service_name: Cow<'a, str>, d: &Derived<'a>| {
+        let mut ep = EndpointView { service_name, ..Default::default() };
+        match d.ip {
+            Some((_, IpAddr::V4(a))) => ep.ipv4 = Some(a),
+            Some((_, IpAddr::V6(a))) => ep.ipv6 = Some(a),
+            None => {}
+        }
+        ep.port = d.port.map(|(_, p)| p).unwrap_or(0);
+        ep
+    };
+    let local = endpoint(res.service.clone(), &local);
+    let remote = endpoint(Cow::Borrowed(remote.service.map(|(_, s)| s).unwrap_or("")), &remote);
 
-    let annotations = span
-        .events
-        .iter()
-        .map(|e| Annotation { timestamp: e.time_unix_nano / 1000, value: event_value(e) })
-        .collect();
+    let annotations =
+        span.events.iter().map(|e| (e.time_unix_nano / 1000, event_value(e))).collect();
 
-    Ok(model::Span {
+    Ok(SpanView {
         trace_id: zipkin_trace_id(&span.trace_id),
         parent_id,
-        id: span.span_id.clone(),
-        kind: kind as i32,
-        name: span.name.clone(),
+        id: &span.span_id,
+        kind,
+        name: &span.name,
         timestamp: start / 1000,
         duration,
-        local_endpoint: non_empty(local_ep),
-        remote_endpoint: non_empty(remote_ep),
+        local,
+        remote,
         annotations,
         tags,
         debug,
@@ -380,9 +523,9 @@ fn span_to_zipkin(
 }
 
 /// Spec "Events": the name alone, or with attributes `{"<name>":{<attributes>}}`.
-fn event_value(e: &crate::otlp::model::span::Event) -> String {
+fn event_value(e: &crate::otlp::model::span::Event) -> Cow<'_, str> {
     if e.attributes.is_empty() {
-        return e.name.clone();
+        return Cow::Borrowed(&e.name);
     }
     let mut out = Vec::with_capacity(e.name.len() + 16 * e.attributes.len());
     out.push(b'{');
@@ -390,7 +533,7 @@ fn event_value(e: &crate::otlp::model::span::Event) -> String {
     out.push(b':');
     write_kvlist(&mut out, &e.attributes);
     out.push(b'}');
-    String::from_utf8(out).unwrap_or_default()
+    Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
 /// The Collector's link tag value: `traceId|spanId|traceState|attributesJson|dropped`.

@@ -102,8 +102,8 @@ pub fn v1_thrift_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
 
 /// OTLP → v2 JSON.
 pub fn otlp_to_json(request: &ExportTraceServiceRequest) -> Encoded {
-    let (spans, rejected) = from_otlp::otlp_to_spans(request);
-    Encoded { bytes: v2_json::encode(&spans), rejected }
+    let (bytes, rejected) = v2_json::encode_otlp(request);
+    Encoded { bytes, rejected }
 }
 
 /// OTLP → v2 proto3.

@@ -37,7 +37,10 @@ pub fn spans_to_otlp_with(
     let mut groups: Vec<Group> = Vec::new();
     let mut rejected = Vec::new();
     for (i, span) in spans.into_iter().enumerate() {
-        let id = span.id.clone();
+        // Kept for the rejection message; a copy on the stack, not a clone on the heap.
+        let mut id = [0u8; 8];
+        let id_len = span.id.len().min(8);
+        id[..id_len].copy_from_slice(&span.id[..id_len]);
         match span_to_otlp(span) {
             Ok((key, otlp)) => {
                 // Consecutive spans mostly share service and scope: look from the back.
@@ -48,8 +51,8 @@ pub fn spans_to_otlp_with(
             }
             Err(reason) => {
                 let mut name = item(i);
-                if !id.is_empty() {
-                    name.push_str(&format!(" (span id {})", ids::to_hex(&id)));
+                if id_len > 0 {
+                    name.push_str(&format!(" (span id {})", ids::to_hex(&id[..id_len])));
                 }
                 rejected.push(Rejection::new(name, reason));
             }
@@ -152,9 +155,14 @@ fn endpoint_attributes(
 }
 
 /// One Zipkin span as an OTLP span with its group (service and scope).
-fn span_to_otlp(span: model::Span) -> Result<(GroupKey, Span), String> {
-    let trace_id = ids::widen_trace_id(&span.trace_id)
-        .ok_or_else(|| format!("trace id must be 8 or 16 bytes, got {}", span.trace_id.len()))?;
+fn span_to_otlp(mut span: model::Span) -> Result<(GroupKey, Span), String> {
+    let trace_id = match span.trace_id.len() {
+        // Reuse the buffer when it already has OTLP's 16 bytes.
+        16 => std::mem::take(&mut span.trace_id),
+        _ => ids::widen_trace_id(&span.trace_id)
+            .ok_or_else(|| format!("trace id must be 8 or 16 bytes, got {}", span.trace_id.len()))?
+            .to_vec(),
+    };
     if ids::is_zero(&trace_id) {
         return Err("trace id is all zeros".into());
     }
@@ -330,7 +338,7 @@ fn span_to_otlp(span: model::Span) -> Result<(GroupKey, Span), String> {
         scope_version: scope_version.or(lib_version).unwrap_or_default(),
     };
     let otlp = Span {
-        trace_id: trace_id.to_vec(),
+        trace_id,
         span_id: span.id,
         trace_state,
         parent_span_id,

@@ -7,7 +7,9 @@
 //! others are kept; only broken JSON fails the whole input. Writing is hand-written, in the
 //! field order Zipkin itself writes, omitting empty fields.
 
+use super::from_otlp::{EndpointView, SpanView};
 use super::model::{self, Annotation, Endpoint, Kind, Tag};
+use crate::otlp::model::ExportTraceServiceRequest;
 use crate::{ids, DecodeError, Format, Location, Rejection};
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -53,7 +55,17 @@ pub fn decode(input: &[u8]) -> Result<(Vec<model::Span>, Vec<Rejection>), Decode
 
 /// Like [`decode`], also telling where each span came from (for rejection messages).
 pub fn decode_indexed(input: &[u8]) -> Result<Indexed, DecodeError> {
-    let top: Top<'_> = serde_json::from_slice(input).map_err(|e| {
+    // One UTF-8 check of the whole input, then serde_json's `str` reader, which does not
+    // re-check every string it borrows.
+    let text = std::str::from_utf8(input).map_err(|e| {
+        let (line, column) = line_column(&input[..e.valid_up_to()]);
+        DecodeError::new(
+            Format::ZipkinJson,
+            Location::LineColumn { line, column },
+            "input is not valid UTF-8",
+        )
+    })?;
+    let top: Top<'_> = serde_json::from_str(text).map_err(|e| {
         let location = if e.line() == 0 {
             Location::Input
         } else {
@@ -86,6 +98,13 @@ pub fn decode_indexed(input: &[u8]) -> Result<Indexed, DecodeError> {
         }
     }
     Ok(out)
+}
+
+/// 1-based line and column just after `before`.
+fn line_column(before: &[u8]) -> (usize, usize) {
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+    (line, column)
 }
 
 /// serde_json appends " at line L column C", which the location already says.
@@ -446,11 +465,15 @@ fn flag(v: &Scalar<'_>) -> bool {
 
 impl<'a> RawSpan<'a> {
     fn into_model(self) -> Result<model::Span, Reject> {
-        let id_text = match &self.id {
-            Scalar::Str(s) if !s.is_empty() => Some(s.to_ascii_lowercase()),
-            _ => None,
+        // The span id text is only needed (and only allocated) for a rejection.
+        let id_scalar = &self.id;
+        let rej = |field: &str, reason: String| {
+            let id = match id_scalar {
+                Scalar::Str(s) if !s.is_empty() => Some(s.to_ascii_lowercase()),
+                _ => None,
+            };
+            (field.to_string(), reason, id)
         };
-        let rej = |field: &str, reason: String| (field.to_string(), reason, id_text.clone());
 
         let trace = match &self.trace_id {
             Scalar::Str(s) if s.len() > 16 => {
@@ -617,30 +640,43 @@ fn write_u64(out: &mut Vec<u8>, mut v: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// For each byte: 0 = copy, else the escape to write (`u` = `\u00XX`).
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
 /// Writes `s` as a JSON string, escaping what JSON requires (as serde_json does).
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
-        };
+        let esc = ESCAPE[b as usize];
+        if esc == 0 {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        if esc.is_empty() {
+        if esc == b'u' {
             out.extend_from_slice(b"\\u00");
             out.push(HEX[(b >> 4) as usize]);
             out.push(HEX[(b & 0xf) as usize]);
         } else {
-            out.extend_from_slice(esc);
+            out.push(b'\\');
+            out.push(esc);
         }
         start = i + 1;
     }
@@ -648,11 +684,9 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-fn write_endpoint(out: &mut Vec<u8>, name: &str, ep: &Endpoint) {
+fn write_endpoint(out: &mut Vec<u8>, name: &[u8], ep: &EndpointView<'_>) {
     use std::io::Write;
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":{");
+    out.extend_from_slice(name);
     let mut first = true;
     let mut sep = |out: &mut Vec<u8>| {
         if !std::mem::take(&mut first) {
@@ -664,24 +698,20 @@ fn write_endpoint(out: &mut Vec<u8>, name: &str, ep: &Endpoint) {
         out.extend_from_slice(b"\"serviceName\":");
         write_str(out, &ep.service_name);
     }
-    if let Ok(b) = <[u8; 4]>::try_from(ep.ipv4.as_slice()) {
+    if let Some(ip) = ep.ipv4 {
         sep(out);
-        let _ = write!(out, "\"ipv4\":\"{}\"", std::net::Ipv4Addr::from(b));
+        let _ = write!(out, "\"ipv4\":\"{ip}\"");
     }
-    if let Ok(b) = <[u8; 16]>::try_from(ep.ipv6.as_slice()) {
+    if let Some(ip) = ep.ipv6 {
         sep(out);
-        let _ = write!(out, "\"ipv6\":\"{}\"", std::net::Ipv6Addr::from(b));
+        let _ = write!(out, "\"ipv6\":\"{ip}\"");
     }
     if ep.port > 0 {
         sep(out);
         out.extend_from_slice(b"\"port\":");
-        write_u64(out, ep.port as u64);
+        write_u64(out, u64::from(ep.port));
     }
     out.push(b'}');
-}
-
-fn endpoint_is_empty(ep: &Endpoint) -> bool {
-    ep.service_name.is_empty() && ep.ipv4.len() != 4 && ep.ipv6.len() != 16 && ep.port <= 0
 }
 
 /// Writes spans as a v2 JSON list, fields in Zipkin's order, empty fields left out.
@@ -692,41 +722,57 @@ pub fn encode(spans: &[model::Span]) -> Vec<u8> {
         if n > 0 {
             out.push(b',');
         }
-        write_span(&mut out, s);
+        write_span(&mut out, &SpanView::of_model(s));
     }
     out.push(b']');
     out
 }
 
-fn write_span(out: &mut Vec<u8>, s: &model::Span) {
+/// Maps an OTLP request and writes it as a v2 JSON list in one pass, without building owned
+/// [`model::Span`]s (the mapping is the same: [`from_otlp`](super::from_otlp)'s).
+pub fn encode_otlp(request: &ExportTraceServiceRequest) -> (Vec<u8>, Vec<Rejection>) {
+    let mut out = Vec::with_capacity(64 + crate::otlp::span_count(request) * 768);
+    out.push(b'[');
+    let mut first = true;
+    let rejected = super::from_otlp::for_each_view(request, |v| {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        write_span(&mut out, &v);
+    });
+    out.push(b']');
+    (out, rejected)
+}
+
+fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
     out.extend_from_slice(b"{\"traceId\":\"");
     // 64-bit ids travel as 16 hex digits (also when given as 16 bytes with a zero high half).
     let trace: &[u8] = if s.trace_id.len() == 16 && ids::is_zero(&s.trace_id[..8]) {
         &s.trace_id[8..]
     } else {
-        &s.trace_id
+        s.trace_id
     };
     write_hex(out, trace);
     out.push(b'"');
     if !s.parent_id.is_empty() {
         out.extend_from_slice(b",\"parentId\":\"");
-        write_hex(out, &s.parent_id);
+        write_hex(out, s.parent_id);
         out.push(b'"');
     }
     out.extend_from_slice(b",\"id\":\"");
-    write_hex(out, &s.id);
+    write_hex(out, s.id);
     out.push(b'"');
-    let kind: &[u8] = match Kind::try_from(s.kind) {
-        Ok(Kind::Client) => b",\"kind\":\"CLIENT\"",
-        Ok(Kind::Server) => b",\"kind\":\"SERVER\"",
-        Ok(Kind::Producer) => b",\"kind\":\"PRODUCER\"",
-        Ok(Kind::Consumer) => b",\"kind\":\"CONSUMER\"",
-        _ => b"",
+    let kind: &[u8] = match s.kind {
+        Kind::Client => b",\"kind\":\"CLIENT\"",
+        Kind::Server => b",\"kind\":\"SERVER\"",
+        Kind::Producer => b",\"kind\":\"PRODUCER\"",
+        Kind::Consumer => b",\"kind\":\"CONSUMER\"",
+        Kind::Unspecified => b"",
     };
     out.extend_from_slice(kind);
     if !s.name.is_empty() {
         out.extend_from_slice(b",\"name\":");
-        write_str(out, &s.name);
+        write_str(out, s.name);
     }
     if s.timestamp != 0 {
         out.extend_from_slice(b",\"timestamp\":");
@@ -736,35 +782,35 @@ fn write_span(out: &mut Vec<u8>, s: &model::Span) {
         out.extend_from_slice(b",\"duration\":");
         write_u64(out, s.duration);
     }
-    if let Some(ep) = s.local_endpoint.as_ref().filter(|e| !endpoint_is_empty(e)) {
-        write_endpoint(out, "localEndpoint", ep);
+    if !s.local.is_empty() {
+        write_endpoint(out, b",\"localEndpoint\":{", &s.local);
     }
-    if let Some(ep) = s.remote_endpoint.as_ref().filter(|e| !endpoint_is_empty(e)) {
-        write_endpoint(out, "remoteEndpoint", ep);
+    if !s.remote.is_empty() {
+        write_endpoint(out, b",\"remoteEndpoint\":{", &s.remote);
     }
     if !s.annotations.is_empty() {
         out.extend_from_slice(b",\"annotations\":[");
-        for (n, a) in s.annotations.iter().enumerate() {
+        for (n, (ts, value)) in s.annotations.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"timestamp\":");
-            write_u64(out, a.timestamp);
+            write_u64(out, *ts);
             out.extend_from_slice(b",\"value\":");
-            write_str(out, &a.value);
+            write_str(out, value);
             out.push(b'}');
         }
         out.push(b']');
     }
     if !s.tags.is_empty() {
         out.extend_from_slice(b",\"tags\":{");
-        for (n, t) in s.tags.iter().enumerate() {
+        for (n, (k, v)) in s.tags.iter().enumerate() {
             if n > 0 {
                 out.push(b',');
             }
-            write_str(out, &t.key);
+            write_str(out, k);
             out.push(b':');
-            write_str(out, &t.value);
+            write_str(out, v);
         }
         out.push(b'}');
     }
