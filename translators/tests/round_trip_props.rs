@@ -89,9 +89,14 @@ fn value() -> impl Strategy<Value = Value> {
     ]
 }
 
-/// Up to `max` attributes with distinct `p.*` keys, in random order.
+/// Up to `max` span attributes with distinct `p.*` keys, in random order.
 fn attrs(max: usize) -> impl Strategy<Value = Vec<KeyValue>> {
-    btree_map("p\\.[a-z]{1,6}", value(), 0..=max)
+    keyed_attrs("p\\.[a-z]{1,6}", max)
+}
+
+/// Up to `max` attributes with distinct keys matching `keys`, in random order.
+fn keyed_attrs(keys: &'static str, max: usize) -> impl Strategy<Value = Vec<KeyValue>> {
+    btree_map(keys, value(), 0..=max)
         .prop_map(|m| m.into_iter().map(|(k, v)| attributes::with_value(k, v)).collect::<Vec<_>>())
         .prop_shuffle()
 }
@@ -193,7 +198,8 @@ fn scope() -> impl Strategy<Value = InstrumentationScope> {
     (
         prop_oneof![Just(String::new()), "[a-z][a-z0-9./-]{0,12}"],
         prop_oneof![Just(String::new()), "[0-9]\\.[0-9]{1,2}"],
-        attrs(2),
+        // `p.*` keys may clash with the span's (the span's attribute wins then).
+        keyed_attrs("[ps]\\.[a-z]{1,3}", 2),
         0..2u32,
     )
         .prop_map(|(name, version, attributes, dropped)| InstrumentationScope {
@@ -220,7 +226,7 @@ fn request(clock: Clock) -> impl Strategy<Value = ExportTraceServiceRequest> {
             schema_url,
         });
     let resource_spans = (
-        attrs(4),
+        keyed_attrs("[pr]\\.[a-z]{1,3}", 4),
         0..2u32,
         vec(scope_spans, 1..=2),
         prop_oneof![
@@ -234,12 +240,15 @@ fn request(clock: Clock) -> impl Strategy<Value = ExportTraceServiceRequest> {
             .enumerate()
             .map(|(i, (mut attributes, dropped, mut scope_spans, schema_url))| {
                 attributes.insert(0, attributes::string("service.name", format!("svc-{i}")));
-                // Distinct scopes inside one resource, so grouping cannot merge them.
                 for (j, ss) in scope_spans.iter_mut().enumerate() {
                     if let Some(scope) = ss.scope.as_mut() {
+                        // Distinct scopes inside one resource, so grouping cannot merge them.
                         if j > 0 {
                             scope.name = format!("{}-{j}", scope.name);
                         }
+                        // Zipkin moves resource and scope attributes onto the span, and which
+                        // of the two wins a clash is unspecified: keep their keys apart.
+                        scope.attributes.retain(|s| attributes.iter().all(|r| r.key != s.key));
                     }
                 }
                 ResourceSpans {
@@ -331,7 +340,7 @@ fn map_values(attrs: &mut [KeyValue], f: impl Fn(&Value) -> Value) {
     }
 }
 
-/// Jaeger (Thrift, proto, JSON), per /work/notes/mapping-jaeger.md and the OTel Jaeger
+/// Jaeger (Thrift, proto, JSON), per /work/notes/mapping-jaeger.md and mapping-json.md and the OTel Jaeger
 /// exporter spec: typed tags (string, bool, int64, double, binary) but arrays and maps become
 /// JSON text; scope attributes move onto the span (a span attribute of the same key wins) and
 /// the scope's dropped count is lost; schema URLs are lost; UNSPECIFIED kind comes back
@@ -371,26 +380,64 @@ fn lossy_jaeger(items: &mut [Item]) {
     }
 }
 
-/// Zipkin v2 (JSON, proto3): string tags, µs times, no links, flags always sampled.
+/// Bytes become base64 text, recursively: how typed values travel inside the JSON of a Zipkin
+/// annotation (`{"<event>":{..}}`) or link tag (`otlp.link.<i>`).
+fn bytes_as_base64(v: &Value) -> Value {
+    match v {
+        Value::BytesValue(_) => tag_text(v),
+        Value::ArrayValue(a) => Value::ArrayValue(ArrayValue {
+            values: a
+                .values
+                .iter()
+                .map(|x| AnyValue { value: x.value.as_ref().map(bytes_as_base64) })
+                .collect(),
+        }),
+        Value::KvlistValue(m) => {
+            let mut values = m.values.clone();
+            map_values(&mut values, bytes_as_base64);
+            Value::KvlistValue(KeyValueList { values })
+        }
+        other => other.clone(),
+    }
+}
+
+/// Zipkin v2 (JSON, proto3), per /work/notes/mapping-zipkin.md and the OTel Zipkin exporter
+/// spec: only `service.name` stays on the resource; the other resource attributes and the
+/// scope attributes become span tags (a span attribute of the same key wins); tags are strings
+/// (`to_tag_string`); resource and scope dropped counts and event dropped counts are lost;
+/// UNSPECIFIED kind comes back INTERNAL; flags come back "sampled" whatever they were; event
+/// and link attributes travel as JSON (typed, but bytes become base64 text); link flags are
+/// lost. Times are µs. Status, trace state, span dropped counts and links (as `otlp.link.<i>`
+/// tags) come back.
 fn lossy_zipkin(items: &mut [Item]) {
     for item in items {
+        let (service, others): (Vec<KeyValue>, Vec<KeyValue>) =
+            std::mem::take(&mut item.resource.attributes)
+                .into_iter()
+                .partition(|kv| kv.key == "service.name");
+        item.resource.attributes = service;
         item.resource.dropped_attributes_count = 0;
-        map_values(&mut item.resource.attributes, tag_text);
-        item.scope.attributes.clear();
+        let scope_attributes = std::mem::take(&mut item.scope.attributes);
         item.scope.dropped_attributes_count = 0;
         let span = &mut item.span;
+        for kv in others.into_iter().chain(scope_attributes) {
+            if !span.attributes.iter().any(|a| a.key == kv.key) {
+                span.attributes.push(kv);
+            }
+        }
         map_values(&mut span.attributes, tag_text);
         if span.kind == SpanKind::Unspecified as i32 {
             span.kind = SpanKind::Internal as i32;
         }
         span.flags = SPAN_FLAGS_SAMPLED;
-        if span.status.as_ref().is_some_and(|s| s.code == StatusCode::Unset as i32) {
-            span.status = None;
-        }
         for e in &mut span.events {
             e.dropped_attributes_count = 0;
+            map_values(&mut e.attributes, bytes_as_base64);
         }
-        span.links.clear();
+        for l in &mut span.links {
+            l.flags = 0;
+            map_values(&mut l.attributes, bytes_as_base64);
+        }
     }
 }
 

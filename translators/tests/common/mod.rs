@@ -19,9 +19,11 @@ pub fn not_implemented(format: Format) -> bool {
     matches!(translators::decode_traces(format, b""), Err(e) if e.reason.contains("not implemented"))
 }
 
-/// Proptest settings for this crate: `cases` cases, failures persisted next to the test file
+/// Proptest settings for this crate: `cases` cases (or `PROPTEST_CASES` from the environment,
+/// for a longer hunt), failures persisted next to the test file
 /// (`<test>.proptest-regressions`) so that a found case is replayed first next time.
 pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases);
     proptest::test_runner::Config {
         cases,
         failure_persistence: Some(Box::new(
