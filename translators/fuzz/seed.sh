@@ -11,7 +11,7 @@ if [ ! -d "$corpora" ]; then
     exit 0
 fi
 cargo build -q --manifest-path "$repo/Cargo.toml" -p bridge
-bin="$repo/target/debug/otelbridge"
+bin="${CARGO_TARGET_DIR:-$repo/target}/debug/otelbridge"
 formats=(otlp-json otlp-proto jaeger-thrift-compact jaeger-thrift-binary jaeger-proto jaeger-json
          zipkin-json zipkin-proto zipkin-v1-json zipkin-v1-thrift)
 for format in "${formats[@]}"; do
