@@ -10,7 +10,7 @@ if [ ! -d "$corpora" ]; then
     echo "skipped: corpus not found at $corpora" >&2
     exit 0
 fi
-cargo build -q --manifest-path "$repo/Cargo.toml" -p bridge
+cargo build -q --manifest-path "$repo/Cargo.toml" -p otelbridge
 bin="${CARGO_TARGET_DIR:-$repo/target}/debug/otelbridge"
 formats=(otlp-json otlp-proto jaeger-thrift-compact jaeger-thrift-binary jaeger-proto jaeger-json
          zipkin-json zipkin-proto zipkin-v1-json zipkin-v1-thrift)
