@@ -315,6 +315,64 @@ per_format! {
     zipkin_v1_thrift => Format::ZipkinV1Thrift,
 }
 
+/// Inputs nested tens of thousands of levels deep: a recursive reader without a depth limit
+/// overflows the 2 MiB stack of a test thread (which kills the whole test binary).
+fn deeply_nested_inputs() -> Vec<(&'static str, Vec<u8>)> {
+    const DEPTH: usize = 50_000;
+    let mut compact_msg = vec![0x82, 0x81, 0x00, 0x09];
+    compact_msg.extend_from_slice(b"emitBatch");
+    vec![
+        // Thrift compact: struct fields inside struct fields (known and unknown ids alike).
+        ("compact nested structs", [compact_msg.clone(), vec![0x1c; DEPTH]].concat()),
+        ("compact nested lists", [compact_msg, [0x19, 0x1c].repeat(DEPTH)].concat()),
+        // Thrift binary: unknown struct field 5 inside itself.
+        ("binary nested structs", [0x0c, 0x00, 0x05].repeat(DEPTH)),
+        ("binary nested lists", [0x0f, 0x00, 0x05, 0x0f, 0x00, 0x00, 0x00, 0x01].repeat(DEPTH)),
+        // Zipkin v1 Thrift: one span, then unknown struct field 7 inside itself.
+        (
+            "v1 thrift nested structs",
+            [vec![0x0c, 0, 0, 0, 1], [0x0c, 0x00, 0x07].repeat(DEPTH)].concat(),
+        ),
+        // Protobuf: unknown field 15 as nested groups.
+        ("proto nested groups", vec![0x7b; DEPTH]),
+        ("proto nested messages", nested_proto(2_000)),
+        // JSON.
+        ("json nested arrays", vec![b'['; DEPTH]),
+        ("json nested objects", b"{\"a\":".repeat(DEPTH)),
+        ("json nested in a span", [b"[{\"tags\":".as_slice(), &b"{\"a\":[".repeat(DEPTH)].concat()),
+    ]
+}
+
+/// Field 1 (length-delimited) nested `depth` times, lengths all correct.
+fn nested_proto(depth: usize) -> Vec<u8> {
+    let mut msg = Vec::new();
+    for _ in 0..depth {
+        let mut outer = vec![0x0a];
+        let mut len = msg.len();
+        while len >= 0x80 {
+            outer.push((len as u8 & 0x7f) | 0x80);
+            len >>= 7;
+        }
+        outer.push(len as u8);
+        outer.extend_from_slice(&msg);
+        msg = outer;
+    }
+    msg
+}
+
+#[test]
+fn deep_nesting_does_not_overflow_the_stack() {
+    let _g = shared();
+    for (name, input) in deeply_nested_inputs() {
+        for format in Format::ALL {
+            // Ok (with whatever could be read) or Err are both fine; returning at all is the test.
+            let start = Instant::now();
+            decode_and_reencode(format, &input);
+            assert!(start.elapsed() < Duration::from_secs(10), "{format}: {name} took too long");
+        }
+    }
+}
+
 #[test]
 fn every_format_is_covered() {
     // The list above must follow Format::ALL; a new format needs its own module.
