@@ -7,13 +7,19 @@
 //! span order, grouping into resource/scope blocks, an empty status versus none).
 //!
 //! The generated domain: ids random and non-zero (trace ids 64- or 128-bit), names and strings
-//! any printable Unicode, every span kind, times in ns (µs-aligned for the µs formats), every
-//! attribute type (string, bool, int, finite double, bytes, arrays and maps of those), events,
-//! links, status (a message only with ERROR, as the spec allows), trace state, dropped counts,
-//! sampled and is-remote flags, several resources (each with a distinct `service.name`) and
-//! scopes. Attribute keys are `p.*` so they never collide with a protocol tag
-//! (`span.kind`, `otel.*`, `error`, `event`, `hostname`, `peer.service`, ...), and event names
-//! start with `e` so they are never a Zipkin v1 core annotation (`cs`, `sr`, ...).
+//! any printable Unicode, every span kind, times in ns (µs-aligned for the µs formats: Jaeger
+//! Thrift and JSON, Zipkin), every attribute type (string, bool, int, finite double, bytes,
+//! the empty value, arrays and maps of those), events, links, status (a message only with
+//! ERROR, as the spec allows), trace state, dropped counts, sampled and is-remote flags, several
+//! resources (each with a distinct `service.name`) and scopes, and the attributes Zipkin maps to
+//! endpoints (`peer.service`, `server.address`, `network.peer.address`/`port`,
+//! `network.local.address`/`port`). Other attribute keys are `p.*` (span), `[ps].*` (scope) and
+//! `[pr].*` (resource) so they never collide with a protocol tag (`span.kind`, `otel.*`,
+//! `error`, `event`, `hostname`, ...). Event names are anything but the JSON form Zipkin gives
+//! an event with attributes (`{"<name>":{..}}`); for Zipkin v1 they start with `e`, so they are
+//! never a core annotation (`cs`, `sr`, ...).
+//!
+//! `PROPTEST_CASES=5000 cargo test -p translators --test round_trip_props` hunts longer.
 
 mod common;
 
@@ -108,6 +114,47 @@ fn keyed_attrs(keys: &'static str, max: usize) -> impl Strategy<Value = Vec<KeyV
         .prop_shuffle()
 }
 
+/// An IP address in its canonical text form (IPv4-mapped IPv6 left out: Zipkin reads it as IPv4).
+fn ip() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<[u8; 4]>().prop_map(|b| std::net::Ipv4Addr::from(b).to_string()),
+        any::<[u8; 16]>()
+            .prop_map(std::net::Ipv6Addr::from)
+            .prop_filter("not IPv4-mapped", |a| a.to_ipv4_mapped().is_none())
+            .prop_map(|a| a.to_string()),
+    ]
+}
+
+/// The attributes Zipkin turns into remote and local endpoints (and Jaeger keeps as tags), each
+/// present or not: `peer.service`, `server.address` (a host name or an IP), the peer and local
+/// socket addresses and ports.
+fn peer_attrs() -> impl Strategy<Value = Vec<KeyValue>> {
+    let host = prop_oneof!["[a-z][a-z0-9-]{0,8}(\\.[a-z]{2,4})?", ip()];
+    (
+        option::weighted(0.3, "[a-z][a-z0-9-]{0,8}"),
+        option::weighted(0.3, host),
+        option::weighted(0.3, ip()),
+        option::weighted(0.3, 1..=65535i64),
+        option::weighted(0.2, ip()),
+        option::weighted(0.2, 1..=65535i64),
+    )
+        .prop_map(|(service, server, peer_ip, peer_port, local_ip, local_port)| {
+            let mut out = Vec::new();
+            let mut add = |key: &str, value: Option<Value>| {
+                if let Some(v) = value {
+                    out.push(kv(key.to_string(), Some(v)));
+                }
+            };
+            add("peer.service", service.map(Value::StringValue));
+            add("server.address", server.map(Value::StringValue));
+            add("network.peer.address", peer_ip.map(Value::StringValue));
+            add("network.peer.port", peer_port.map(Value::IntValue));
+            add("network.local.address", local_ip.map(Value::StringValue));
+            add("network.local.port", local_port.map(Value::IntValue));
+            out
+        })
+}
+
 fn trace_state() -> impl Strategy<Value = String> {
     prop_oneof![
         2 => Just(String::new()),
@@ -174,13 +221,14 @@ fn span(p: Profile) -> impl Strategy<Value = Span> {
                     Just(0x301)
                 ],
             ),
-            (attrs(6), vec(event(start, duration, p), 0..3), vec(link(), 0..3)),
+            ((attrs(6), peer_attrs()), vec(event(start, duration, p), 0..3), vec(link(), 0..3)),
             (0..3u32, 0..3u32, 0..3u32, status()),
         )
             .prop_map(move |(ids, naming, children, counts)| {
                 let (trace_id, span_id, parent, trace_state) = ids;
                 let (name, kind, flags) = naming;
-                let (attributes, events, links) = children;
+                let ((mut attributes, peer), events, links) = children;
+                attributes.extend(peer);
                 let (dropped_attributes_count, dropped_events_count, dropped_links_count, status) =
                     counts;
                 // A parent equal to the span itself means "no parent" in Zipkin: not a parent.
@@ -441,7 +489,15 @@ fn lossy_zipkin(items: &mut [Item]) {
                 span.attributes.push(kv);
             }
         }
-        map_values(&mut span.attributes, tag_text);
+        for kv in &mut span.attributes {
+            // Ports travel in the endpoints and come back as the int attributes they were.
+            let is_port = matches!(kv.key.as_str(), "network.peer.port" | "network.local.port");
+            if let Some(v) = kv.value.as_mut() {
+                if !(is_port && matches!(v.value, Some(Value::IntValue(_)))) {
+                    v.value = tag_text(v.value.as_ref());
+                }
+            }
+        }
         if span.kind == SpanKind::Unspecified as i32 {
             span.kind = SpanKind::Internal as i32;
         }
