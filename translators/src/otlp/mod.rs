@@ -1,6 +1,7 @@
 //! The shared model (OTLP) and its two codecs, plus the helpers every mapping uses.
 
 pub mod attributes;
+pub mod conventions;
 pub mod grouping;
 pub mod json;
 pub mod model;
