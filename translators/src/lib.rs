@@ -82,3 +82,43 @@ pub fn encode_traces(format: Format, request: &ExportTraceServiceRequest) -> Enc
         Format::ZipkinV1Thrift => zipkin::otlp_to_v1_thrift(request),
     }
 }
+
+/// Translates `input` from one format straight into another, bytes to bytes.
+///
+/// This is what receivers and exporters do on their hot paths. The result is what
+/// [`decode_traces`] followed by [`encode_traces`] gives (every decoded request merged into one,
+/// except for OTLP/JSON output, which keeps one line per request); pairs with OTLP protobuf on
+/// one side may take a faster route that never builds the owned OTLP model, with the same
+/// output. `Err` means nothing could be read.
+pub fn transcode(from: Format, to: Format, input: &[u8]) -> Result<Encoded, DecodeError> {
+    if let Some(result) = jaeger::transcode_fast(from, to, input) {
+        return result;
+    }
+    if let Some(result) = zipkin::transcode_fast(from, to, input) {
+        return result;
+    }
+    let decoded = decode_traces(from, input)?;
+    let mut rejected = decoded.rejected;
+    let bytes = if to == Format::OtlpJson {
+        let mut out = Vec::new();
+        for request in &decoded.requests {
+            let encoded = encode_traces(to, request);
+            out.extend_from_slice(&encoded.bytes);
+            rejected.extend(encoded.rejected);
+        }
+        out
+    } else {
+        let mut requests = decoded.requests;
+        let merged = if requests.len() == 1 {
+            requests.pop().expect("one request")
+        } else {
+            ExportTraceServiceRequest {
+                resource_spans: requests.into_iter().flat_map(|r| r.resource_spans).collect(),
+            }
+        };
+        let encoded = encode_traces(to, &merged);
+        rejected.extend(encoded.rejected);
+        encoded.bytes
+    };
+    Ok(Encoded { bytes, rejected })
+}

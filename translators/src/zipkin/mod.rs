@@ -123,3 +123,13 @@ pub fn otlp_to_v1_thrift(request: &ExportTraceServiceRequest) -> Encoded {
     let (spans, rejected) = from_otlp::otlp_to_spans(request);
     Encoded { bytes: v1_thrift::encode(&spans), rejected }
 }
+
+/// A direct bytes-to-bytes route for `from` → `to` when one exists (pairs of a Zipkin format
+/// and OTLP protobuf); `None` sends [`crate::transcode`] down the decode-then-encode route.
+pub fn transcode_fast(
+    _from: crate::Format,
+    _to: crate::Format,
+    _input: &[u8],
+) -> Option<Result<Encoded, DecodeError>> {
+    None
+}
