@@ -1,7 +1,9 @@
 //! Bytes in → bytes out throughput of every trace path, in spans per second.
 //!
-//! - `decode/<format>`: `<format>` bytes → OTLP → OTLP protobuf bytes.
-//! - `encode/<format>`: OTLP protobuf bytes → OTLP → `<format>` bytes.
+//! - `decode/<format>`: `<format>` bytes → OTLP protobuf bytes, through [`transcode`] (what a
+//!   receiver does; direct routes skip the owned OTLP model where they exist).
+//! - `encode/<format>`: OTLP protobuf bytes → `<format>` bytes, through [`transcode`] (what an
+//!   exporter does).
 //!
 //! - `parse/<format>` and `write/<format>`: the halves, to see where the time goes:
 //!   `<format>` bytes → OTLP structs, and OTLP structs → `<format>` bytes.
@@ -15,27 +17,30 @@
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
 //! figure is "spans per second of one core" even on a machine other work shares, and being
 //! descheduled does not count. Set `OTELBRIDGE_BENCH_WALL_TIME=1` for wall-clock time.
+//!
+//! The bench runs with mimalloc as its global allocator, as the `otelbridge` binary does.
 
 use cpu_time::ThreadTime;
 use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
-use translators::{decode_traces, encode_traces, ExportTraceServiceRequest, Format};
+use translators::{decode_traces, encode_traces, transcode, ExportTraceServiceRequest, Format};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[allow(dead_code)]
 #[path = "../tests/common/gen.rs"]
 mod gen;
 
-/// Decodes `input` and writes every request it held as OTLP protobuf.
+/// `<format>` bytes → OTLP protobuf bytes.
 fn to_otlp_proto(format: Format, input: &[u8]) -> usize {
-    let decoded = decode_traces(format, input).expect("bench input decodes");
-    decoded.requests.iter().map(|r| encode_traces(Format::OtlpProto, r).bytes.len()).sum()
+    transcode(format, Format::OtlpProto, input).expect("bench input decodes").bytes.len()
 }
 
-/// Reads OTLP protobuf and writes `format`.
+/// OTLP protobuf bytes → `<format>` bytes.
 fn from_otlp_proto(format: Format, input: &[u8]) -> usize {
-    let decoded = decode_traces(Format::OtlpProto, input).expect("bench input decodes");
-    decoded.requests.iter().map(|r| encode_traces(format, r).bytes.len()).sum()
+    transcode(Format::OtlpProto, format, input).expect("bench input decodes").bytes.len()
 }
 
 /// The input of the decode bench for `format`, or why there is none yet.
