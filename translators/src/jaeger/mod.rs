@@ -128,6 +128,16 @@ pub fn otlp_to_json(request: &ExportTraceServiceRequest) -> Encoded {
     Encoded { bytes: json::encode(&batches), rejected }
 }
 
+/// A direct bytes-to-bytes route for `from` → `to` when one exists (pairs of a Jaeger format
+/// and OTLP protobuf); `None` sends [`crate::transcode`] down the decode-then-encode route.
+pub fn transcode_fast(
+    _from: crate::Format,
+    _to: crate::Format,
+    _input: &[u8],
+) -> Option<Result<Encoded, DecodeError>> {
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,14 +267,4 @@ mod tests {
         assert_eq!(decoded.requests.len(), 1);
         assert_eq!(services_and_scopes(&decoded.requests[0]), services_and_scopes(&input));
     }
-}
-
-/// A direct bytes-to-bytes route for `from` → `to` when one exists (pairs of a Jaeger format
-/// and OTLP protobuf); `None` sends [`crate::transcode`] down the decode-then-encode route.
-pub fn transcode_fast(
-    _from: crate::Format,
-    _to: crate::Format,
-    _input: &[u8],
-) -> Option<Result<Encoded, DecodeError>> {
-    None
 }
