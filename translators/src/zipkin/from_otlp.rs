@@ -1,19 +1,25 @@
-//! OTLP → Zipkin: the one mapping from OTLP spans to the `zipkin.proto3` model.
+//! OTLP → Zipkin: the one mapping from OTLP spans to Zipkin spans ([`ZipkinSpan`]).
+//!
+//! The mapping reads spans through [`SpanIn`], which borrows from either OTLP form: the owned
+//! model ([`map_request`], for [`crate::encode_traces`]) or protobuf bytes read in place
+//! ([`super::fast`], for [`crate::transcode`]). Every Zipkin writer takes its output.
 //!
 //! Rules (OpenTelemetry spec `trace/sdk_exporters/zipkin.md` and `common/mapping-to-non-otlp.md`
 //! first, the Collector's `zipkinv2` translator where the spec is silent) are listed in
 //! `docs/mappings/traces.md`. The endpoint rules here are shared with [`super::to_otlp`], which
 //! applies their inverse, so that Zipkin → OTLP → Zipkin gives the same spans back.
 
-use super::model::{self, Annotation, Endpoint, Kind, Tag};
+use super::model::{self, Kind};
+use super::span::{EndpointView, Id, ZipkinSpan};
 use super::*;
 use crate::ids;
 use crate::otlp::attributes::to_tag_string;
+use crate::otlp::conventions::status_code_name;
 use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
 use crate::otlp::model::{ExportTraceServiceRequest, Span};
 use crate::Rejection;
 use std::borrow::Cow;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 /// Attributes that may name the remote service, best first (spec: "Remote endpoint", ranking
 /// table). A value that is an IP literal is not used as a name (except `peer.service`): it goes
@@ -120,248 +126,286 @@ pub(crate) fn derive<'a>(
     d
 }
 
-fn attr_lookup<'a>(attrs: &'a [KeyValue]) -> impl Fn(&str) -> Option<Lookup<'a>> + 'a {
-    move |key| {
-        let v = attrs.iter().find(|kv| kv.key == key)?.value.as_ref()?.value.as_ref()?;
+fn is_true(v: &ValueIn<'_>) -> bool {
+    matches!(v, ValueIn::Bool(true) | ValueIn::Str("true"))
+}
+
+fn is_false(v: &ValueIn<'_>) -> bool {
+    matches!(v, ValueIn::Bool(false) | ValueIn::Str("false"))
+}
+
+/// An OTLP attribute value as the mapping reads it, borrowed from whichever OTLP form the
+/// span came in (the owned model, or protobuf bytes read in place).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ValueIn<'a> {
+    /// No value.
+    None,
+    /// A string.
+    Str(&'a str),
+    /// A bool.
+    Bool(bool),
+    /// An int.
+    Int(i64),
+    /// A double.
+    Double(f64),
+    /// Bytes, arrays and key/value lists (rare on the hot paths), as the owned model.
+    Other(Cow<'a, Value>),
+}
+
+impl<'a> ValueIn<'a> {
+    /// A view of a model value.
+    pub fn of(v: Option<&'a Value>) -> Self {
         match v {
-            Value::StringValue(s) => Some(Lookup::Str(s)),
-            Value::IntValue(i) => Some(Lookup::Int(*i)),
+            None => ValueIn::None,
+            Some(Value::StringValue(s)) => ValueIn::Str(s),
+            Some(Value::BoolValue(b)) => ValueIn::Bool(*b),
+            Some(Value::IntValue(i)) => ValueIn::Int(*i),
+            Some(Value::DoubleValue(d)) => ValueIn::Double(*d),
+            Some(other) => ValueIn::Other(Cow::Borrowed(other)),
+        }
+    }
+
+    /// The value as tag text (`otlp::attributes::to_tag_string`), borrowing strings.
+    fn tag_text(&self) -> Cow<'a, str> {
+        match self {
+            ValueIn::Str(s) => Cow::Borrowed(s),
+            ValueIn::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
+            ValueIn::Int(i) => Cow::Owned(i.to_string()),
+            ValueIn::Double(d) => Cow::Owned(to_tag_string(Some(&Value::DoubleValue(*d)))),
+            ValueIn::None => Cow::Owned(to_tag_string(None)),
+            ValueIn::Other(v) => Cow::Owned(to_tag_string(Some(v))),
+        }
+    }
+
+    fn lookup(&self) -> Option<Lookup<'a>> {
+        match self {
+            ValueIn::Str(s) => Some(Lookup::Str(s)),
+            ValueIn::Int(i) => Some(Lookup::Int(*i)),
             _ => None,
+        }
+    }
+
+    /// Writes the value as JSON: integers stay integers and doubles keep a fraction or
+    /// exponent, so that [`super::to_otlp`] reads the same types back.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            ValueIn::None => out.extend_from_slice(b"null"),
+            ValueIn::Str(s) => super::v2_json::write_str(out, s),
+            ValueIn::Bool(b) => write_any(out, Some(&Value::BoolValue(*b))),
+            ValueIn::Int(i) => write_any(out, Some(&Value::IntValue(*i))),
+            ValueIn::Double(d) => write_any(out, Some(&Value::DoubleValue(*d))),
+            ValueIn::Other(v) => write_any(out, Some(v)),
         }
     }
 }
 
-/// Sets the address fields of `ep` from an IP.
-pub(crate) fn set_ip(ep: &mut Endpoint, ip: IpAddr) {
-    match ip {
-        IpAddr::V4(v4) => ep.ipv4 = v4.octets().to_vec(),
-        IpAddr::V6(v6) => ep.ipv6 = v6.octets().to_vec(),
+/// Attributes in order.
+pub(crate) type AttrsIn<'a> = Vec<(&'a str, ValueIn<'a>)>;
+
+fn attrs_of(kvs: &[KeyValue]) -> AttrsIn<'_> {
+    kvs.iter().map(|kv| (kv.key.as_str(), ValueIn::of(value_of(kv)))).collect()
+}
+
+/// An OTLP event as the mapping reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventIn<'a> {
+    /// ns.
+    pub time_unix_nano: u64,
+    /// Name.
+    pub name: &'a str,
+    /// Attributes.
+    pub attributes: AttrsIn<'a>,
+}
+
+/// An OTLP link as the mapping reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LinkIn<'a> {
+    /// Trace id (16 bytes when valid).
+    pub trace_id: &'a [u8],
+    /// Span id (8 bytes when valid).
+    pub span_id: &'a [u8],
+    /// Trace state.
+    pub trace_state: &'a str,
+    /// Attributes.
+    pub attributes: AttrsIn<'a>,
+    /// Dropped attributes count.
+    pub dropped_attributes_count: u32,
+}
+
+/// An OTLP span as the mapping reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SpanIn<'a> {
+    /// Trace id.
+    pub trace_id: &'a [u8],
+    /// Span id.
+    pub span_id: &'a [u8],
+    /// Parent span id.
+    pub parent_span_id: &'a [u8],
+    /// Trace state.
+    pub trace_state: &'a str,
+    /// Name.
+    pub name: &'a str,
+    /// `SpanKind` number.
+    pub kind: i32,
+    /// ns.
+    pub start_time_unix_nano: u64,
+    /// ns.
+    pub end_time_unix_nano: u64,
+    /// Attributes.
+    pub attributes: AttrsIn<'a>,
+    /// Dropped attributes count.
+    pub dropped_attributes_count: u32,
+    /// Events.
+    pub events: Vec<EventIn<'a>>,
+    /// Dropped events count.
+    pub dropped_events_count: u32,
+    /// Links.
+    pub links: Vec<LinkIn<'a>>,
+    /// Dropped links count.
+    pub dropped_links_count: u32,
+    /// Status code number and message, when the span has a status.
+    pub status: Option<(i32, &'a str)>,
+}
+
+impl<'a> SpanIn<'a> {
+    /// A view of a model span.
+    pub fn of_prost(span: &'a Span) -> Self {
+        SpanIn {
+            trace_id: &span.trace_id,
+            span_id: &span.span_id,
+            parent_span_id: &span.parent_span_id,
+            trace_state: &span.trace_state,
+            name: &span.name,
+            kind: span.kind,
+            start_time_unix_nano: span.start_time_unix_nano,
+            end_time_unix_nano: span.end_time_unix_nano,
+            attributes: attrs_of(&span.attributes),
+            dropped_attributes_count: span.dropped_attributes_count,
+            events: span
+                .events
+                .iter()
+                .map(|e| EventIn {
+                    time_unix_nano: e.time_unix_nano,
+                    name: &e.name,
+                    attributes: attrs_of(&e.attributes),
+                })
+                .collect(),
+            dropped_events_count: span.dropped_events_count,
+            links: span
+                .links
+                .iter()
+                .map(|l| LinkIn {
+                    trace_id: &l.trace_id,
+                    span_id: &l.span_id,
+                    trace_state: &l.trace_state,
+                    attributes: attrs_of(&l.attributes),
+                    dropped_attributes_count: l.dropped_attributes_count,
+                })
+                .collect(),
+            dropped_links_count: span.dropped_links_count,
+            status: span.status.as_ref().map(|s| (s.code, s.message.as_str())),
+        }
     }
 }
 
 /// Per-resource part of every span: `localEndpoint.serviceName` and the other resource
 /// attributes, which become tags (as the Collector does; the spec leaves them open).
-struct ResourceCtx<'a> {
+pub(crate) struct ResourceCtx<'a> {
     service: Cow<'a, str>,
     tags: Vec<(&'a str, Cow<'a, str>)>,
 }
 
+impl<'a> ResourceCtx<'a> {
+    /// The context of a resource with these attributes.
+    pub fn new(attributes: impl Iterator<Item = (&'a str, ValueIn<'a>)>) -> Self {
+        let mut res = ResourceCtx { service: Cow::Borrowed(""), tags: Vec::new() };
+        for (key, value) in attributes {
+            let value = value.tag_text();
+            if key == ATTR_SERVICE_NAME {
+                res.service = value;
+            } else {
+                res.tags.push((key, value));
+            }
+        }
+        res
+    }
+}
+
 /// Per-scope part of every span: the scope tags and the scope attributes.
-struct ScopeCtx<'a> {
+pub(crate) struct ScopeCtx<'a> {
     tags: Vec<(&'static str, &'a str)>,
     attrs: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-/// A Zipkin endpoint borrowing from the OTLP request.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct EndpointView<'a> {
-    /// Service name, may be empty.
-    pub service_name: Cow<'a, str>,
-    /// IPv4 address, if any.
-    pub ipv4: Option<Ipv4Addr>,
-    /// IPv6 address, if any.
-    pub ipv6: Option<Ipv6Addr>,
-    /// Port, 0 = none.
-    pub port: u16,
-}
-
-impl EndpointView<'_> {
-    /// True when the endpoint has nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.service_name.is_empty() && self.ipv4.is_none() && self.ipv6.is_none() && self.port == 0
-    }
-
-    fn to_model(&self) -> Option<Endpoint> {
-        if self.is_empty() {
-            return None;
+impl<'a> ScopeCtx<'a> {
+    /// The context of a scope.
+    pub fn new(
+        name: &'a str,
+        version: &'a str,
+        attributes: impl Iterator<Item = (&'a str, ValueIn<'a>)>,
+    ) -> Self {
+        // Scope → otel.scope.* plus the otel.library.* aliases the spec still requires;
+        // scope attributes go to the span ("most suitable place", mapping-to-non-otlp).
+        let mut scope = ScopeCtx { tags: Vec::new(), attrs: Vec::new() };
+        if !name.is_empty() {
+            scope.tags.push((TAG_SCOPE_NAME, name));
+            scope.tags.push((TAG_LIBRARY_NAME, name));
         }
-        Some(Endpoint {
-            service_name: self.service_name.to_string(),
-            ipv4: self.ipv4.map(|a| a.octets().to_vec()).unwrap_or_default(),
-            ipv6: self.ipv6.map(|a| a.octets().to_vec()).unwrap_or_default(),
-            port: i32::from(self.port),
-        })
-    }
-}
-
-/// A Zipkin span borrowing from the OTLP request (or from a [`model::Span`]): what the mapping
-/// produces. [`otlp_to_spans`] turns it into the model; the JSON writer writes it directly,
-/// without copying every tag.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct SpanView<'a> {
-    /// 8 or 16 bytes.
-    pub trace_id: &'a [u8],
-    /// Empty or 8 bytes.
-    pub parent_id: &'a [u8],
-    /// 8 bytes.
-    pub id: &'a [u8],
-    /// Zipkin kind.
-    pub kind: Kind,
-    /// Name.
-    pub name: &'a str,
-    /// µs, 0 = absent.
-    pub timestamp: u64,
-    /// µs, 0 = absent.
-    pub duration: u64,
-    /// Local endpoint (possibly empty).
-    pub local: EndpointView<'a>,
-    /// Remote endpoint (possibly empty).
-    pub remote: EndpointView<'a>,
-    /// (µs, value).
-    pub annotations: Vec<(u64, Cow<'a, str>)>,
-    /// Tags, keys unique.
-    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
-    /// Debug flag.
-    pub debug: bool,
-    /// Shared flag.
-    pub shared: bool,
-}
-
-impl<'a> SpanView<'a> {
-    /// A view of a model span (for writing it).
-    pub fn of_model(s: &'a model::Span) -> Self {
-        let ep = |e: &'a Option<Endpoint>| {
-            let Some(e) = e else { return EndpointView::default() };
-            EndpointView {
-                service_name: Cow::Borrowed(&e.service_name),
-                ipv4: <[u8; 4]>::try_from(e.ipv4.as_slice()).ok().map(Ipv4Addr::from),
-                ipv6: <[u8; 16]>::try_from(e.ipv6.as_slice()).ok().map(Ipv6Addr::from),
-                port: u16::try_from(e.port).unwrap_or(0),
-            }
-        };
-        SpanView {
-            trace_id: &s.trace_id,
-            parent_id: &s.parent_id,
-            id: &s.id,
-            kind: Kind::try_from(s.kind).unwrap_or(Kind::Unspecified),
-            name: &s.name,
-            timestamp: s.timestamp,
-            duration: s.duration,
-            local: ep(&s.local_endpoint),
-            remote: ep(&s.remote_endpoint),
-            annotations: s
-                .annotations
-                .iter()
-                .map(|a| (a.timestamp, Cow::Borrowed(a.value.as_str())))
-                .collect(),
-            tags: s
-                .tags
-                .iter()
-                .map(|t| (Cow::Borrowed(t.key.as_str()), Cow::Borrowed(t.value.as_str())))
-                .collect(),
-            debug: s.debug,
-            shared: s.shared,
+        if !version.is_empty() {
+            scope.tags.push((TAG_SCOPE_VERSION, version));
+            scope.tags.push((TAG_LIBRARY_VERSION, version));
         }
-    }
-
-    /// The owned model span.
-    pub fn to_model(&self) -> model::Span {
-        model::Span {
-            trace_id: self.trace_id.to_vec(),
-            parent_id: self.parent_id.to_vec(),
-            id: self.id.to_vec(),
-            kind: self.kind as i32,
-            name: self.name.to_string(),
-            timestamp: self.timestamp,
-            duration: self.duration,
-            local_endpoint: self.local.to_model(),
-            remote_endpoint: self.remote.to_model(),
-            annotations: self
-                .annotations
-                .iter()
-                .map(|(t, v)| Annotation { timestamp: *t, value: v.to_string() })
-                .collect(),
-            tags: self
-                .tags
-                .iter()
-                .map(|(k, v)| Tag { key: k.to_string(), value: v.to_string() })
-                .collect(),
-            debug: self.debug,
-            shared: self.shared,
+        for (key, value) in attributes {
+            scope.attrs.push((key, value.tag_text()));
         }
+        scope
     }
 }
 
-/// Replaces the tag named `key`, or adds it.
-fn put<'a>(tags: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, key: Cow<'a, str>, value: Cow<'a, str>) {
-    match tags.iter_mut().find(|t| t.0 == key) {
-        Some(t) => t.1 = value,
-        None => tags.push((key, value)),
+/// The item naming a rejected span of an OTLP request.
+pub(crate) fn span_item(i: usize, j: usize, k: usize, span_id: &[u8]) -> String {
+    let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
+    if !span_id.is_empty() {
+        item.push_str(&format!(" (span id {})", ids::to_hex(span_id)));
     }
-}
-
-fn is_true(v: Option<&Value>) -> bool {
-    matches!(v, Some(Value::BoolValue(true)))
-        || matches!(v, Some(Value::StringValue(s)) if s == "true")
-}
-
-fn is_false(v: Option<&Value>) -> bool {
-    matches!(v, Some(Value::BoolValue(false)))
-        || matches!(v, Some(Value::StringValue(s)) if s == "false")
-}
-
-/// A value as tag text, borrowing strings.
-fn tag_text(value: Option<&Value>) -> Cow<'_, str> {
-    match value {
-        Some(Value::StringValue(s)) => Cow::Borrowed(s),
-        other => Cow::Owned(to_tag_string(other)),
-    }
-}
-
-fn value_of(kv: &KeyValue) -> Option<&Value> {
-    kv.value.as_ref().and_then(|v| v.value.as_ref())
+    item
 }
 
 /// Every span of `request` as a Zipkin span; spans with an invalid id, or ending before they
 /// start, are rejected with their OTLP/JSON path.
 pub fn otlp_to_spans(request: &ExportTraceServiceRequest) -> (Vec<model::Span>, Vec<Rejection>) {
     let mut out = Vec::with_capacity(crate::otlp::span_count(request));
-    let rejected = for_each_view(request, |v| out.push(v.to_model()));
+    let rejected = map_request(request, |v| out.push(v.to_model()));
     (out, rejected)
 }
 
-/// Maps every span of `request` and hands each to `f`; returns the rejected ones.
-pub(crate) fn for_each_view<'a>(
+/// Maps every span of an owned request and hands each to `f`; returns the rejected ones.
+pub(crate) fn map_request<'a>(
     request: &'a ExportTraceServiceRequest,
-    mut f: impl FnMut(SpanView<'a>),
+    mut f: impl FnMut(ZipkinSpan<'a>),
 ) -> Vec<Rejection> {
     let mut rejected = Vec::new();
     for (i, rs) in request.resource_spans.iter().enumerate() {
-        let mut res = ResourceCtx { service: Cow::Borrowed(""), tags: Vec::new() };
-        for kv in rs.resource.iter().flat_map(|r| &r.attributes) {
-            let value = tag_text(value_of(kv));
-            if kv.key == ATTR_SERVICE_NAME {
-                res.service = value;
-            } else {
-                res.tags.push((&kv.key, value));
-            }
-        }
+        let res = ResourceCtx::new(
+            rs.resource
+                .iter()
+                .flat_map(|r| &r.attributes)
+                .map(|kv| (kv.key.as_str(), ValueIn::of(value_of(kv)))),
+        );
         for (j, ss) in rs.scope_spans.iter().enumerate() {
-            // Scope → otel.scope.* plus the otel.library.* aliases the spec still requires;
-            // scope attributes go to the span ("most suitable place", mapping-to-non-otlp).
-            let mut scope = ScopeCtx { tags: Vec::new(), attrs: Vec::new() };
-            if let Some(sc) = &ss.scope {
-                if !sc.name.is_empty() {
-                    scope.tags.push((TAG_SCOPE_NAME, &sc.name));
-                    scope.tags.push((TAG_LIBRARY_NAME, &sc.name));
-                }
-                if !sc.version.is_empty() {
-                    scope.tags.push((TAG_SCOPE_VERSION, &sc.version));
-                    scope.tags.push((TAG_LIBRARY_VERSION, &sc.version));
-                }
-                for kv in &sc.attributes {
-                    scope.attrs.push((&kv.key, tag_text(value_of(kv))));
-                }
-            }
+            let sc = ss.scope.as_ref();
+            let scope = ScopeCtx::new(
+                sc.map_or("", |s| s.name.as_str()),
+                sc.map_or("", |s| s.version.as_str()),
+                sc.into_iter()
+                    .flat_map(|s| &s.attributes)
+                    .map(|kv| (kv.key.as_str(), ValueIn::of(value_of(kv)))),
+            );
             for (k, span) in ss.spans.iter().enumerate() {
-                match span_view(span, &res, &scope) {
+                match map_span(&SpanIn::of_prost(span), &res, &scope) {
                     Ok(v) => f(v),
                     Err(reason) => {
-                        let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
-                        if !span.span_id.is_empty() {
-                            item.push_str(&format!(" (span id {})", ids::to_hex(&span.span_id)));
-                        }
-                        rejected.push(Rejection::new(item, reason));
+                        rejected.push(Rejection::new(span_item(i, j, k, &span.span_id), reason))
                     }
                 }
             }
@@ -379,36 +423,47 @@ fn zipkin_trace_id(id: &[u8]) -> &[u8] {
     }
 }
 
-fn span_view<'a>(
-    span: &'a Span,
+/// Maps one OTLP span (of the resource and scope given) to a Zipkin span.
+pub(crate) fn map_span<'a>(
+    span: &SpanIn<'a>,
     res: &ResourceCtx<'a>,
     scope: &ScopeCtx<'a>,
-) -> Result<SpanView<'a>, String> {
+) -> Result<ZipkinSpan<'a>, String> {
     if span.trace_id.len() != 16 {
         return Err(format!("trace id must be 16 bytes, got {}", span.trace_id.len()));
     }
-    if ids::is_zero(&span.trace_id) {
+    if ids::is_zero(span.trace_id) {
         return Err("trace id is all zeros".into());
     }
     if span.span_id.len() != 8 {
         return Err(format!("span id must be 8 bytes, got {}", span.span_id.len()));
     }
-    if ids::is_zero(&span.span_id) {
+    if ids::is_zero(span.span_id) {
         return Err("span id is all zeros".into());
     }
     let parent_id: &[u8] = match span.parent_span_id.len() {
         0 => &[],
-        8 if ids::is_zero(&span.parent_span_id) => &[],
-        8 => &span.parent_span_id,
+        8 if ids::is_zero(span.parent_span_id) => &[],
+        8 => span.parent_span_id,
         n => return Err(format!("parent span id must be 8 bytes, got {n}")),
     };
     let (start, end) = (span.start_time_unix_nano, span.end_time_unix_nano);
-    if end != 0 && end < start {
+    // End 0 with a start is "end before start" too, as on the Jaeger side.
+    if end < start {
         return Err(format!("end time {end} is before start time {start}"));
     }
     // Spec "Unit of time": whole µs, truncated; a span that lasted less than 1 µs gets 1 µs
     // (as Zipkin's own reporters do) so that it is not taken for one without duration.
-    let duration = if end <= start { 0 } else { ((end - start) / 1000).max(1) };
+    let duration = if end == start { 0 } else { ((end - start) / 1000).max(1) };
+    for link in &span.links {
+        if link.trace_id.len() != 16 || link.span_id.len() != 8 {
+            return Err(format!(
+                "link ids must be 16 and 8 bytes, got {} and {}",
+                link.trace_id.len(),
+                link.span_id.len()
+            ));
+        }
+    }
 
     let kind = match SpanKind::try_from(span.kind) {
         Ok(SpanKind::Client) => Kind::Client,
@@ -419,14 +474,14 @@ fn span_view<'a>(
     };
 
     let attrs = &span.attributes;
-    let relevant = attrs.iter().any(|kv| endpoint_key(&kv.key));
+    let relevant = attrs.iter().any(|(k, _)| endpoint_key(k));
+    let lookup = |key: &str| attrs.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.lookup());
     let remote = if relevant {
-        derive(attr_lookup(attrs), &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
+        derive(lookup, &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
     } else {
         Derived::default()
     };
-    let local =
-        if relevant { derive(attr_lookup(attrs), &[], &LOCAL_SOCKETS) } else { Derived::default() };
+    let local = if relevant { derive(lookup, &[], &LOCAL_SOCKETS) } else { Derived::default() };
     // Attributes that became endpoint fields and that the reverse mapping re-creates under the
     // same key leave the tags; the others stay (the reverse mapping sees them and adds nothing).
     let consumed = |key: &str| {
@@ -437,35 +492,39 @@ fn span_view<'a>(
             || matches!(local.port, Some((k, _)) if k == key && k == ATTR_LOCAL_PORT)
     };
 
-    let status = span.status.as_ref();
-    let code = status.map(|s| s.code).unwrap_or(0);
+    let code = span.status.map(|s| s.0).unwrap_or(0);
     let is_error = code == StatusCode::Error as i32;
 
     let mut debug = false;
     let mut shared = false;
     let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> =
         Vec::with_capacity(attrs.len() + res.tags.len() + scope.tags.len() + scope.attrs.len() + 2);
-    for kv in attrs {
-        let value = value_of(kv);
-        match kv.key.as_str() {
+    for (key, value) in attrs {
+        match *key {
             ATTR_DEBUG => debug = is_true(value),
             ATTR_SHARED => shared = is_true(value),
             // Spec "Status": `error` only for ERROR, and a boolean false version is removed.
             TAG_ERROR if is_error || is_false(value) => {}
             k if relevant && consumed(k) => {}
-            _ => tags.push((Cow::Borrowed(&kv.key), tag_text(value))),
+            _ => tags.push((Cow::Borrowed(*key), value.tag_text())),
         }
     }
 
-    if code == StatusCode::Ok as i32 {
-        put(&mut tags, TAG_STATUS_CODE.into(), "OK".into());
-    } else if is_error {
-        put(&mut tags, TAG_STATUS_CODE.into(), "ERROR".into());
-        let msg = status.map(|s| s.message.as_str()).unwrap_or_default();
-        put(&mut tags, TAG_ERROR.into(), msg.into());
+    match StatusCode::try_from(code) {
+        Ok(StatusCode::Error) => {
+            put(&mut tags, TAG_STATUS_CODE.into(), "ERROR".into());
+            let msg = span.status.map(|s| s.1).unwrap_or_default();
+            put(&mut tags, TAG_ERROR.into(), msg.into());
+        }
+        Ok(c) => {
+            if let Some(name) = status_code_name(c) {
+                put(&mut tags, TAG_STATUS_CODE.into(), name.into());
+            }
+        }
+        Err(_) => {}
     }
     if !span.trace_state.is_empty() {
-        put(&mut tags, TAG_TRACE_STATE.into(), span.trace_state.as_str().into());
+        put(&mut tags, TAG_TRACE_STATE.into(), span.trace_state.into());
     }
     for (key, n) in [
         (TAG_DROPPED_ATTRIBUTES, span.dropped_attributes_count),
@@ -476,8 +535,15 @@ fn span_view<'a>(
             put(&mut tags, key.into(), n.to_string().into());
         }
     }
-    for (n, link) in span.links.iter().enumerate() {
+    // Links with a zero id point nowhere and are skipped (as on the Jaeger side); the others
+    // are numbered in order.
+    let mut n = 0;
+    for link in &span.links {
+        if ids::is_zero(link.trace_id) || ids::is_zero(link.span_id) {
+            continue;
+        }
         put(&mut tags, format!("{TAG_LINK_PREFIX}{n}").into(), link_tag_value(link).into());
+        n += 1;
     }
     for &(k, v) in &scope.tags {
         put(&mut tags, k.into(), v.into());
@@ -491,10 +557,8 @@ fn span_view<'a>(
 
     let endpoint = |service_name: Cow<'a, str>, d: &Derived<'a>| {
         let mut ep = EndpointView { service_name, ..Default::default() };
-        match d.ip {
-            Some((_, IpAddr::V4(a))) => ep.ipv4 = Some(a),
-            Some((_, IpAddr::V6(a))) => ep.ipv6 = Some(a),
-            None => {}
+        if let Some((_, ip)) = d.ip {
+            ep.set_ip(ip);
         }
         ep.port = d.port.map(|(_, p)| p).unwrap_or(0);
         ep
@@ -505,12 +569,12 @@ fn span_view<'a>(
     let annotations =
         span.events.iter().map(|e| (e.time_unix_nano / 1000, event_value(e))).collect();
 
-    Ok(SpanView {
-        trace_id: zipkin_trace_id(&span.trace_id),
-        parent_id,
-        id: &span.span_id,
+    Ok(ZipkinSpan {
+        trace_id: Id::new(zipkin_trace_id(span.trace_id)),
+        parent_id: Id::new(parent_id),
+        id: Id::new(span.span_id),
         kind,
-        name: &span.name,
+        name: Cow::Borrowed(span.name),
         timestamp: start / 1000,
         duration,
         local,
@@ -522,28 +586,40 @@ fn span_view<'a>(
     })
 }
 
-/// Spec "Events": the name alone, or with attributes `{"<name>":{<attributes>}}`.
-fn event_value(e: &crate::otlp::model::span::Event) -> Cow<'_, str> {
-    if e.attributes.is_empty() {
-        return Cow::Borrowed(&e.name);
+/// Replaces the tag named `key`, or adds it.
+fn put<'a>(tags: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, key: Cow<'a, str>, value: Cow<'a, str>) {
+    match tags.iter_mut().find(|t| t.0 == key) {
+        Some(t) => t.1 = value,
+        None => tags.push((key, value)),
     }
-    let mut out = Vec::with_capacity(e.name.len() + 16 * e.attributes.len());
+}
+
+fn value_of(kv: &KeyValue) -> Option<&Value> {
+    kv.value.as_ref().and_then(|v| v.value.as_ref())
+}
+
+/// Spec "Events": the name alone, or with attributes `{"<name>":{<attributes>}}`.
+fn event_value<'a>(e: &EventIn<'a>) -> Cow<'a, str> {
+    if e.attributes.is_empty() {
+        return Cow::Borrowed(e.name);
+    }
+    let mut out = Vec::with_capacity(e.name.len() + 24 * e.attributes.len());
     out.push(b'{');
-    super::v2_json::write_str(&mut out, &e.name);
+    super::v2_json::write_str(&mut out, e.name);
     out.push(b':');
-    write_kvlist(&mut out, &e.attributes);
+    write_attrs(&mut out, &e.attributes);
     out.push(b'}');
     Cow::Owned(String::from_utf8(out).unwrap_or_default())
 }
 
 /// The Collector's link tag value: `traceId|spanId|traceState|attributesJson|dropped`.
-fn link_tag_value(link: &crate::otlp::model::span::Link) -> String {
+fn link_tag_value(link: &LinkIn<'_>) -> String {
     let mut json = Vec::new();
-    write_kvlist(&mut json, &link.attributes);
+    write_attrs(&mut json, &link.attributes);
     format!(
         "{}|{}|{}|{}|{}",
-        ids::to_hex(&link.trace_id),
-        ids::to_hex(&link.span_id),
+        ids::to_hex(link.trace_id),
+        ids::to_hex(link.span_id),
         link.trace_state,
         String::from_utf8(json).unwrap_or_default(),
         link.dropped_attributes_count
@@ -551,6 +627,20 @@ fn link_tag_value(link: &crate::otlp::model::span::Link) -> String {
 }
 
 /// Writes attributes as a JSON object, in order.
+fn write_attrs(out: &mut Vec<u8>, attrs: &[(&str, ValueIn<'_>)]) {
+    out.push(b'{');
+    for (n, (key, value)) in attrs.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        super::v2_json::write_str(out, key);
+        out.push(b':');
+        value.write_json(out);
+    }
+    out.push(b'}');
+}
+
+/// Writes attributes of the owned model as a JSON object, in order.
 fn write_kvlist(out: &mut Vec<u8>, kvs: &[KeyValue]) {
     out.push(b'{');
     for (n, kv) in kvs.iter().enumerate() {
@@ -599,6 +689,7 @@ mod tests {
         span::{Event, Link},
         AnyValue, ArrayValue, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Status,
     };
+    use crate::zipkin::model::{Annotation, Endpoint};
 
     fn tid() -> Vec<u8> {
         (1..=16).collect()
@@ -684,8 +775,13 @@ mod tests {
         assert_eq!(one(span.clone()).duration, 2999);
         span.end_time_unix_nano = span.start_time_unix_nano;
         assert_eq!(one(span.clone()).duration, 0);
+        // End 0 with a start is end < start: rejected, as on the Jaeger side.
         span.end_time_unix_nano = 0;
-        assert_eq!(one(span).duration, 0);
+        let (spans, rejected) = otlp_to_spans(&request(vec![], Default::default(), vec![span]));
+        assert!(spans.is_empty());
+        assert!(rejected[0].reason.contains("before start"), "{}", rejected[0].reason);
+        let unset = Span { start_time_unix_nano: 0, end_time_unix_nano: 0, ..base() };
+        assert_eq!(one(unset).timestamp, 0);
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! Zipkin: v2 JSON, v2 proto3, v1 JSON and v1 Thrift.
 //!
-//! Every codec reads into and writes from the `zipkin.proto3` model ([`model`]); the one
-//! mapping between that model and OTLP lives in [`to_otlp`] and [`from_otlp`]. The rules, with
-//! their spec references, are in `docs/mappings/traces.md`.
+//! Every codec reads into and writes from a borrowed Zipkin span ([`span::ZipkinSpan`]; the
+//! proto3 and v1 codecs through the `zipkin.proto3` [`model`]); the one mapping between it and
+//! OTLP lives in [`to_otlp`] and [`from_otlp`], and both the owned API
+//! ([`crate::decode_traces`], [`crate::encode_traces`]) and the direct bytes-to-bytes routes
+//! of [`transcode_fast`] run it. The rules, with their spec references, are in
+//! `docs/mappings/traces.md`.
 
 pub mod from_otlp;
+mod json_read;
 pub mod model;
+mod span;
 pub mod to_otlp;
 pub mod v1_convert;
 pub mod v1_json;
@@ -17,35 +22,14 @@ pub mod v2_proto;
 use crate::otlp::model::ExportTraceServiceRequest;
 use crate::{DecodeError, Decoded, Encoded};
 
-/// Tag holding the OTLP status code name (`OK` / `ERROR`).
-pub const TAG_STATUS_CODE: &str = "otel.status_code";
-/// Tag holding the OTLP status message (read; on output the message goes into `error`).
-pub const TAG_STATUS_DESCRIPTION: &str = "otel.status_description";
-/// Tag marking a failed span; its value is the status message.
-pub const TAG_ERROR: &str = "error";
-/// OpenTracing span kind tag, read when the span has no `kind`.
-pub const TAG_SPAN_KIND: &str = "span.kind";
-/// Tag holding the instrumentation scope name.
-pub const TAG_SCOPE_NAME: &str = "otel.scope.name";
-/// Tag holding the instrumentation scope version.
-pub const TAG_SCOPE_VERSION: &str = "otel.scope.version";
-/// Deprecated alias of [`TAG_SCOPE_NAME`], written too (the spec asks for it) and read.
-pub const TAG_LIBRARY_NAME: &str = "otel.library.name";
-/// Deprecated alias of [`TAG_SCOPE_VERSION`], written too and read.
-pub const TAG_LIBRARY_VERSION: &str = "otel.library.version";
-/// Tag holding the W3C trace state (the Collector's name; the spec leaves it open).
-pub const TAG_TRACE_STATE: &str = "w3c.tracestate";
-/// Tag holding the span's dropped attributes count.
-pub const TAG_DROPPED_ATTRIBUTES: &str = "otel.dropped_attributes_count";
-/// Tag holding the span's dropped events count.
-pub const TAG_DROPPED_EVENTS: &str = "otel.dropped_events_count";
-/// Tag holding the span's dropped links count.
-pub const TAG_DROPPED_LINKS: &str = "otel.dropped_links_count";
+pub use crate::otlp::conventions::{
+    ATTR_DEBUG, TAG_DROPPED_ATTRIBUTES, TAG_DROPPED_EVENTS, TAG_DROPPED_LINKS, TAG_ERROR,
+    TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME, TAG_SCOPE_VERSION, TAG_SPAN_KIND,
+    TAG_STATUS_CODE, TAG_STATUS_DESCRIPTION, TAG_TRACE_STATE,
+};
 /// Prefix of the tags carrying links (`otlp.link.0`, ...), in the Collector's
 /// `traceId|spanId|traceState|attributesJson|droppedAttributesCount` form.
 pub const TAG_LINK_PREFIX: &str = "otlp.link.";
-/// OTLP span attribute carrying Zipkin's `debug: true` (project decision, shared with Jaeger).
-pub const ATTR_DEBUG: &str = "otelbridge.debug";
 /// OTLP span attribute carrying Zipkin's `shared: true` (project decision).
 pub const ATTR_SHARED: &str = "zipkin.shared";
 /// Remote service name (semantic conventions).
@@ -74,10 +58,12 @@ fn finish(
 
 /// v2 JSON → OTLP.
 pub fn json_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let mut decoded = v2_json::decode_indexed(input)?;
-    let spans = std::mem::take(&mut decoded.spans);
-    let rejected = std::mem::take(&mut decoded.rejected);
-    Ok(finish(spans, rejected, &|i| decoded.item(i)))
+    let mut read = v2_json::read(input)?;
+    let spans = std::mem::take(&mut read.spans);
+    let mapped = to_otlp::map_spans(spans, &|i| read.item(i));
+    let mut rejected = read.rejected;
+    rejected.extend(mapped.rejected.iter().cloned());
+    Ok(Decoded { requests: vec![mapped.into_request()], rejected })
 }
 
 /// v2 proto3 → OTLP.

@@ -1,16 +1,21 @@
-//! Zipkin → OTLP: the one mapping from the `zipkin.proto3` model to OTLP spans.
+//! Zipkin → OTLP: the one mapping from a Zipkin span to OTLP.
 //!
-//! The reverse of [`super::from_otlp`]: every Zipkin codec (v2 JSON, proto3, v1) decodes into
-//! [`model::Span`]s and hands them here. Rules and their spec references are listed in
-//! `docs/mappings/traces.md`.
+//! The reverse of [`super::from_otlp`]. Every Zipkin reader (v2 JSON, proto3, v1 through the
+//! model) hands [`ZipkinSpan`]s to [`map_spans`], which applies the rules and groups the
+//! spans by resource and scope into [`Mapped`]; that result is either turned into the owned
+//! OTLP model ([`Mapped::into_request`], for [`crate::decode_traces`]) or written straight
+//! as OTLP protobuf ([`Mapped::write_proto`], for [`crate::transcode`]). Rules and their
+//! spec references are listed in `docs/mappings/traces.md`.
 
 use super::from_otlp::{
     derive, endpoint_key, Derived, Lookup, LOCAL_SOCKETS, REMOTE_NAME_RANK, REMOTE_SOCKETS,
 };
-use super::model::{self, Endpoint, Kind, Tag};
+use super::model::{self, Kind};
+use super::span::{EndpointView, ZipkinSpan};
 use super::*;
 use crate::ids;
 use crate::otlp::attributes as attr;
+use crate::otlp::conventions::{parse_span_kind, parse_status_code};
 use crate::otlp::grouping::TracesBuilder;
 use crate::otlp::model::{
     any_value::Value, span::Event, span::Link, span::SpanKind, status::StatusCode, AnyValue,
@@ -19,7 +24,7 @@ use crate::otlp::model::{
 };
 use crate::Rejection;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::borrow::Cow;
 
 /// Maps Zipkin spans to one OTLP request, grouped by resource (`localEndpoint.serviceName`)
 /// and scope (`otel.scope.*` tags). Rejected spans are named `spans[i]` with their span id.
@@ -34,149 +39,259 @@ pub fn spans_to_otlp_with(
     spans: Vec<model::Span>,
     item: &dyn Fn(usize) -> String,
 ) -> (ExportTraceServiceRequest, Vec<Rejection>) {
-    let mut groups: Vec<Group> = Vec::new();
-    let mut rejected = Vec::new();
+    let mapped = map_spans(spans.iter().map(ZipkinSpan::of_model), item);
+    let rejected = mapped.rejected.clone();
+    (mapped.into_request(), rejected)
+}
+
+/// A span attribute value made by the mapping: tags are strings, ports ints, flags bools.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AttrValue<'a> {
+    /// A string.
+    Str(Cow<'a, str>),
+    /// An int.
+    Int(i64),
+    /// A bool.
+    Bool(bool),
+}
+
+/// An OTLP event made from an annotation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventOut<'a> {
+    /// ns.
+    pub time_unix_nano: u64,
+    /// Name.
+    pub name: Cow<'a, str>,
+    /// Typed attributes read from the annotation's JSON.
+    pub attributes: Vec<KeyValue>,
+    /// Dropped attributes count (the Collector's form carries it).
+    pub dropped_attributes_count: u32,
+}
+
+/// An OTLP span made from a Zipkin span, borrowing its text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OtlpSpan<'a> {
+    /// 16 bytes.
+    pub trace_id: [u8; 16],
+    /// 8 bytes.
+    pub span_id: [u8; 8],
+    /// Parent, if any.
+    pub parent_span_id: Option<[u8; 8]>,
+    /// W3C trace state.
+    pub trace_state: Cow<'a, str>,
+    /// Flags.
+    pub flags: u32,
+    /// Name.
+    pub name: Cow<'a, str>,
+    /// Kind.
+    pub kind: SpanKind,
+    /// ns.
+    pub start_time_unix_nano: u64,
+    /// ns.
+    pub end_time_unix_nano: u64,
+    /// Attributes, in order.
+    pub attributes: Vec<(Cow<'a, str>, AttrValue<'a>)>,
+    /// Dropped attributes count.
+    pub dropped_attributes_count: u32,
+    /// Events.
+    pub events: Vec<EventOut<'a>>,
+    /// Dropped events count.
+    pub dropped_events_count: u32,
+    /// Links.
+    pub links: Vec<Link>,
+    /// Dropped links count.
+    pub dropped_links_count: u32,
+    /// Status code and message, when set.
+    pub status: Option<(StatusCode, Cow<'a, str>)>,
+}
+
+impl OtlpSpan<'_> {
+    /// The owned OTLP span.
+    pub fn into_prost(self) -> Span {
+        Span {
+            trace_id: self.trace_id.to_vec(),
+            span_id: self.span_id.to_vec(),
+            trace_state: self.trace_state.into_owned(),
+            parent_span_id: self.parent_span_id.map(|p| p.to_vec()).unwrap_or_default(),
+            flags: self.flags,
+            name: self.name.into_owned(),
+            kind: self.kind as i32,
+            start_time_unix_nano: self.start_time_unix_nano,
+            end_time_unix_nano: self.end_time_unix_nano,
+            attributes: self
+                .attributes
+                .into_iter()
+                .map(|(k, v)| match v {
+                    AttrValue::Str(s) => attr::string(k.into_owned(), s.into_owned()),
+                    AttrValue::Int(i) => attr::int(k.into_owned(), i),
+                    AttrValue::Bool(b) => attr::bool(k.into_owned(), b),
+                })
+                .collect(),
+            dropped_attributes_count: self.dropped_attributes_count,
+            events: self
+                .events
+                .into_iter()
+                .map(|e| Event {
+                    time_unix_nano: e.time_unix_nano,
+                    name: e.name.into_owned(),
+                    attributes: e.attributes,
+                    dropped_attributes_count: e.dropped_attributes_count,
+                })
+                .collect(),
+            dropped_events_count: self.dropped_events_count,
+            links: self.links,
+            dropped_links_count: self.dropped_links_count,
+            status: self
+                .status
+                .map(|(code, message)| Status { code: code as i32, message: message.into_owned() }),
+        }
+    }
+}
+
+/// What spans are grouped by: the resource (`service.name`) and the scope.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GroupKey<'a> {
+    /// `localEndpoint.serviceName`, when not empty.
+    pub service: Option<Cow<'a, str>>,
+    /// Scope name.
+    pub scope_name: Cow<'a, str>,
+    /// Scope version.
+    pub scope_version: Cow<'a, str>,
+}
+
+impl GroupKey<'_> {
+    /// The OTLP resource.
+    pub fn resource(&self) -> Resource {
+        let mut resource = Resource::default();
+        if let Some(service) = &self.service {
+            resource.attributes.push(attr::string(ATTR_SERVICE_NAME, service.to_string()));
+        }
+        resource
+    }
+
+    /// The OTLP scope.
+    pub fn scope(&self) -> InstrumentationScope {
+        InstrumentationScope {
+            name: self.scope_name.to_string(),
+            version: self.scope_version.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Mapped spans, grouped by service and scope in first-seen order, and the rejected ones.
+#[derive(Debug, Default)]
+pub(crate) struct Mapped<'a> {
+    /// Groups of spans sharing a [`GroupKey`].
+    pub groups: Vec<(GroupKey<'a>, Vec<OtlpSpan<'a>>)>,
+    /// Spans that could not be mapped.
+    pub rejected: Vec<Rejection>,
+}
+
+impl Mapped<'_> {
+    /// The owned OTLP request.
+    pub fn into_request(self) -> ExportTraceServiceRequest {
+        let mut builder = TracesBuilder::new();
+        for (key, spans) in self.groups {
+            let spans = spans.into_iter().map(OtlpSpan::into_prost).collect();
+            builder.push_many(key.resource(), key.scope(), spans);
+        }
+        builder.finish()
+    }
+}
+
+/// Maps Zipkin spans (the i-th named `item(i)` if rejected) and groups them.
+pub(crate) fn map_spans<'a>(
+    spans: impl IntoIterator<Item = ZipkinSpan<'a>>,
+    item: &dyn Fn(usize) -> String,
+) -> Mapped<'a> {
+    let mut out = Mapped::default();
     for (i, span) in spans.into_iter().enumerate() {
-        // Kept for the rejection message; a copy on the stack, not a clone on the heap.
-        let mut id = [0u8; 8];
-        let id_len = span.id.len().min(8);
-        id[..id_len].copy_from_slice(&span.id[..id_len]);
+        let id = span.id;
         match span_to_otlp(span) {
             Ok((key, otlp)) => {
                 // Consecutive spans mostly share service and scope: look from the back.
-                match groups.iter().rposition(|g| g.key == key) {
-                    Some(p) => groups[p].spans.push(otlp),
-                    None => groups.push(Group { key, spans: vec![otlp] }),
+                match out.groups.iter().rposition(|g| g.0 == key) {
+                    Some(p) => out.groups[p].1.push(otlp),
+                    None => out.groups.push((key, vec![otlp])),
                 }
             }
             Err(reason) => {
                 let mut name = item(i);
-                if id_len > 0 {
-                    name.push_str(&format!(" (span id {})", ids::to_hex(&id[..id_len])));
+                let id = &id.as_slice()[..id.as_slice().len().min(8)];
+                if !id.is_empty() {
+                    name.push_str(&format!(" (span id {})", ids::to_hex(id)));
                 }
-                rejected.push(Rejection::new(name, reason));
+                out.rejected.push(Rejection::new(name, reason));
             }
         }
     }
-    let mut builder = TracesBuilder::new();
-    for g in groups {
-        let mut resource = Resource::default();
-        if let Some(service) = g.key.service {
-            resource.attributes.push(attr::string(ATTR_SERVICE_NAME, service));
-        }
-        let scope = InstrumentationScope {
-            name: g.key.scope_name,
-            version: g.key.scope_version,
-            ..Default::default()
-        };
-        builder.push_many(resource, scope, g.spans);
-    }
-    (builder.finish(), rejected)
+    out
 }
 
-#[derive(PartialEq)]
-struct GroupKey {
-    service: Option<String>,
-    scope_name: String,
-    scope_version: String,
-}
-
-struct Group {
-    key: GroupKey,
-    spans: Vec<Span>,
-}
-
-fn parse_status_code(v: &str) -> Option<StatusCode> {
-    match v {
-        "OK" | "Ok" | "STATUS_CODE_OK" => Some(StatusCode::Ok),
-        "ERROR" | "Error" | "STATUS_CODE_ERROR" => Some(StatusCode::Error),
-        _ => None,
-    }
-}
-
-fn parse_span_kind(v: &str) -> Option<SpanKind> {
-    match v.to_ascii_lowercase().as_str() {
-        "client" => Some(SpanKind::Client),
-        "server" => Some(SpanKind::Server),
-        "producer" => Some(SpanKind::Producer),
-        "consumer" => Some(SpanKind::Consumer),
-        "internal" => Some(SpanKind::Internal),
-        _ => None,
-    }
-}
-
-fn ip_of(ep: &Endpoint) -> Option<IpAddr> {
-    if let Ok(b) = <[u8; 16]>::try_from(ep.ipv6.as_slice()) {
-        return Some(IpAddr::V6(Ipv6Addr::from(b)));
-    }
-    <[u8; 4]>::try_from(ep.ipv4.as_slice()).ok().map(|b| IpAddr::V4(Ipv4Addr::from(b)))
-}
-
-fn port_of(ep: &Endpoint) -> Option<u16> {
-    u16::try_from(ep.port).ok().filter(|p| *p != 0)
-}
-
-fn tag_lookup<'a>(tags: &'a [Tag]) -> impl Fn(&str) -> Option<Lookup<'a>> + 'a {
-    move |key| tags.iter().find(|t| t.key == key).map(|t| Lookup::Str(&t.value))
+fn tag_lookup<'a>(
+    tags: &'a [(Cow<'a, str>, Cow<'a, str>)],
+) -> impl Fn(&str) -> Option<Lookup<'a>> + 'a {
+    move |key| tags.iter().find(|t| t.0 == key).map(|t| Lookup::Str(&t.1))
 }
 
 /// Adds the attributes that carry an endpoint, unless [`from_otlp`](super::from_otlp)'s rules
 /// would already find the same value in the span's own tags (then adding one would duplicate
 /// it, and the round trip would not give the same span back). An explicit tag always wins.
-fn endpoint_attributes(
-    ep: &Endpoint,
+fn endpoint_attributes<'a>(
+    ep: &EndpointView<'a>,
     derived: &Derived<'_>,
     has: &dyn Fn(&str) -> bool,
-    keys: (Option<&str>, &str, &str),
-    attrs: &mut Vec<KeyValue>,
+    keys: (Option<&'static str>, &'static str, &'static str),
+    attrs: &mut Vec<(Cow<'a, str>, AttrValue<'a>)>,
 ) {
     let (service_key, addr_key, port_key) = keys;
     if let Some(service_key) = service_key {
         if !ep.service_name.is_empty()
-            && derived.service.map(|(_, s)| s) != Some(ep.service_name.as_str())
+            && derived.service.map(|(_, s)| s) != Some(ep.service_name.as_ref())
             && !has(service_key)
         {
-            attrs.push(attr::string(service_key, ep.service_name.clone()));
+            attrs.push((service_key.into(), AttrValue::Str(ep.service_name.clone())));
         }
     }
     let mut added_ip = false;
-    if let Some(ip) = ip_of(ep) {
+    if let Some(ip) = ep.ip() {
         if derived.ip.map(|(_, i)| i) != Some(ip) && !has(addr_key) {
-            attrs.push(attr::string(addr_key, ip.to_string()));
+            attrs.push((addr_key.into(), AttrValue::Str(ip.to_string().into())));
             added_ip = true;
         }
     }
-    if let Some(port) = port_of(ep) {
-        let seen = derived.port.map(|(_, p)| p) == Some(port);
+    if ep.port != 0 {
+        let seen = derived.port.map(|(_, p)| p) == Some(ep.port);
         if (added_ip || !seen) && !has(port_key) {
-            attrs.push(attr::int(port_key, i64::from(port)));
+            attrs.push((port_key.into(), AttrValue::Int(i64::from(ep.port))));
         }
     }
 }
 
 /// One Zipkin span as an OTLP span with its group (service and scope).
-fn span_to_otlp(mut span: model::Span) -> Result<(GroupKey, Span), String> {
-    let trace_id = match span.trace_id.len() {
-        // Reuse the buffer when it already has OTLP's 16 bytes.
-        16 => std::mem::take(&mut span.trace_id),
-        _ => ids::widen_trace_id(&span.trace_id)
-            .ok_or_else(|| format!("trace id must be 8 or 16 bytes, got {}", span.trace_id.len()))?
-            .to_vec(),
+fn span_to_otlp(span: ZipkinSpan<'_>) -> Result<(GroupKey<'_>, OtlpSpan<'_>), String> {
+    let trace_id: [u8; 16] = match span.trace_id.len() {
+        16 => span.trace_id.as_slice().try_into().map_err(|_| "trace id".to_string())?,
+        _ => ids::widen_trace_id(span.trace_id.as_slice()).ok_or_else(|| {
+            format!("trace id must be 8 or 16 bytes, got {}", span.trace_id.len())
+        })?,
     };
     if ids::is_zero(&trace_id) {
         return Err("trace id is all zeros".into());
     }
-    if span.id.len() != 8 {
-        return Err(format!("span id must be 8 bytes, got {}", span.id.len()));
-    }
-    if ids::is_zero(&span.id) {
+    let span_id: [u8; 8] = match span.id.len() {
+        8 => span.id.as_slice().try_into().map_err(|_| "span id".to_string())?,
+        n => return Err(format!("span id must be 8 bytes, got {n}")),
+    };
+    if ids::is_zero(&span_id) {
         return Err("span id is all zeros".into());
     }
     let parent_span_id = match span.parent_id.len() {
-        0 => Vec::new(),
+        0 => None,
         // A parent equal to the span itself (seen in the wild) means "no parent".
-        8 if ids::is_zero(&span.parent_id) || span.parent_id == span.id => Vec::new(),
-        8 => span.parent_id,
+        8 if ids::is_zero(span.parent_id.as_slice()) || span.parent_id == span.id => None,
+        8 => span.parent_id.as_slice().try_into().ok(),
         n => return Err(format!("parent id must be 8 bytes, got {n}")),
     };
     let start = span
@@ -190,38 +305,34 @@ fn span_to_otlp(mut span: model::Span) -> Result<(GroupKey, Span), String> {
         .ok_or_else(|| format!("duration {} µs is out of range", span.duration))?;
 
     // Endpoint rules are checked against the span's own tags before they are consumed.
-    let relevant = span.tags.iter().any(|t| endpoint_key(&t.key));
-    let remote_derived = if relevant && span.remote_endpoint.is_some() {
+    let relevant = span.tags.iter().any(|t| endpoint_key(&t.0));
+    let remote_derived = if relevant && !span.remote.is_empty() {
         derive(tag_lookup(&span.tags), &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
     } else {
         Derived::default()
     };
-    let local_derived = if relevant && span.local_endpoint.is_some() {
+    let local_derived = if relevant && !span.local.is_empty() {
         derive(tag_lookup(&span.tags), &[], &LOCAL_SOCKETS)
     } else {
         Derived::default()
     };
     let mut endpoint_attrs = Vec::new();
     {
-        let has = |key: &str| span.tags.iter().any(|t| t.key == key);
-        if let Some(ep) = &span.local_endpoint {
-            endpoint_attributes(
-                ep,
-                &local_derived,
-                &has,
-                (None, ATTR_LOCAL_ADDRESS, ATTR_LOCAL_PORT),
-                &mut endpoint_attrs,
-            );
-        }
-        if let Some(ep) = &span.remote_endpoint {
-            endpoint_attributes(
-                ep,
-                &remote_derived,
-                &has,
-                (Some(ATTR_PEER_SERVICE), ATTR_PEER_ADDRESS, ATTR_PEER_PORT),
-                &mut endpoint_attrs,
-            );
-        }
+        let has = |key: &str| span.tags.iter().any(|t| t.0 == key);
+        endpoint_attributes(
+            &span.local,
+            &local_derived,
+            &has,
+            (None, ATTR_LOCAL_ADDRESS, ATTR_LOCAL_PORT),
+            &mut endpoint_attrs,
+        );
+        endpoint_attributes(
+            &span.remote,
+            &remote_derived,
+            &has,
+            (Some(ATTR_PEER_SERVICE), ATTR_PEER_ADDRESS, ATTR_PEER_PORT),
+            &mut endpoint_attrs,
+        );
     }
 
     let mut attributes = Vec::with_capacity(span.tags.len() + endpoint_attrs.len() + 2);
@@ -231,11 +342,11 @@ fn span_to_otlp(mut span: model::Span) -> Result<(GroupKey, Span), String> {
     let mut kind_tag = None;
     let (mut scope_name, mut scope_version, mut lib_name, mut lib_version) =
         (None, None, None, None);
-    let mut trace_state = String::new();
+    let mut trace_state = Cow::Borrowed("");
     let (mut dropped_attrs, mut dropped_events, mut dropped_links) = (0, 0, 0);
     let mut links = Vec::new();
-    for Tag { key, value } in span.tags {
-        match key.as_str() {
+    for (key, value) in span.tags {
+        match key.as_ref() {
             TAG_STATUS_CODE => status_code = Some(value),
             TAG_STATUS_DESCRIPTION => status_description = Some(value),
             TAG_ERROR => error = Some(value),
@@ -250,102 +361,109 @@ fn span_to_otlp(mut span: model::Span) -> Result<(GroupKey, Span), String> {
                     Ok(n) if key == TAG_DROPPED_ATTRIBUTES => dropped_attrs = n,
                     Ok(n) if key == TAG_DROPPED_EVENTS => dropped_events = n,
                     Ok(n) => dropped_links = n,
-                    Err(_) => attributes.push(attr::string(key, value)),
+                    Err(_) => attributes.push((key, AttrValue::Str(value))),
                 }
             }
             k if k.starts_with(TAG_LINK_PREFIX) => match parse_link(&value) {
                 Some(link) => links
                     .push((k[TAG_LINK_PREFIX.len()..].parse::<u32>().unwrap_or(u32::MAX), link)),
-                None => attributes.push(attr::string(key, value)),
+                None => attributes.push((key, AttrValue::Str(value))),
             },
-            _ => attributes.push(attr::string(key, value)),
+            _ => attributes.push((key, AttrValue::Str(value))),
         }
     }
     links.sort_by_key(|(n, _)| *n);
 
     // Status (spec "Status", reversed): a present `error` tag marks a failure and carries the
     // message (unless `otel.status_description` is given); `otel.status_code` is read in every
-    // spelling met in the wild. A boolean-false `error` is dropped, as the spec asks.
+    // spelling met in the wild (UNSET too, which sets nothing). A boolean-false `error` is
+    // dropped, as the spec asks.
     let code = status_code.as_deref().and_then(parse_status_code);
     let mut status = None;
     match error {
         Some(e) if e != "false" => {
-            let message = status_description.take().unwrap_or(e);
-            status = Some(Status { code: StatusCode::Error as i32, message });
+            status = Some((StatusCode::Error, status_description.take().unwrap_or(e)));
         }
         _ => match code {
             Some(StatusCode::Error) => {
-                let message = status_description.take().unwrap_or_default();
-                status = Some(Status { code: StatusCode::Error as i32, message });
+                status = Some((StatusCode::Error, status_description.take().unwrap_or_default()))
             }
-            Some(_) => {
-                status = Some(Status { code: StatusCode::Ok as i32, message: String::new() })
-            }
-            None => {}
+            Some(StatusCode::Ok) => status = Some((StatusCode::Ok, Cow::Borrowed(""))),
+            Some(StatusCode::Unset) | None => {}
         },
     }
     if code.is_none() {
         if let Some(v) = status_code {
-            attributes.push(attr::string(TAG_STATUS_CODE, v));
+            attributes.push((TAG_STATUS_CODE.into(), AttrValue::Str(v)));
         }
     }
     if let Some(v) = status_description {
         // Only meaningful with ERROR; kept as an attribute rather than lost.
-        attributes.push(attr::string(TAG_STATUS_DESCRIPTION, v));
+        attributes.push((TAG_STATUS_DESCRIPTION.into(), AttrValue::Str(v)));
     }
 
     // Kind: Zipkin's own field; else the OpenTracing `span.kind` tag; else INTERNAL, which is
-    // what an absent Zipkin kind means ("a local span").
+    // what an absent Zipkin kind means ("a local span"). An unreadable tag stays.
     let kind_from_tag = kind_tag.as_deref().and_then(parse_span_kind);
     if kind_from_tag.is_none() {
         if let Some(v) = kind_tag {
-            attributes.push(attr::string(TAG_SPAN_KIND, v));
+            attributes.push((TAG_SPAN_KIND.into(), AttrValue::Str(v)));
         }
     }
-    let kind = match Kind::try_from(span.kind) {
-        Ok(Kind::Client) => SpanKind::Client,
-        Ok(Kind::Server) => SpanKind::Server,
-        Ok(Kind::Producer) => SpanKind::Producer,
-        Ok(Kind::Consumer) => SpanKind::Consumer,
-        _ => kind_from_tag.unwrap_or(SpanKind::Internal),
+    let kind = match span.kind {
+        Kind::Client => SpanKind::Client,
+        Kind::Server => SpanKind::Server,
+        Kind::Producer => SpanKind::Producer,
+        Kind::Consumer => SpanKind::Consumer,
+        Kind::Unspecified => kind_from_tag.unwrap_or(SpanKind::Internal),
     };
+
+    // Scope: `otel.scope.*`, else the deprecated `otel.library.*`; an alias that disagrees
+    // with the scope tag is not the scope, so it stays an attribute (as on the Jaeger side).
+    let scope_name = pick_scope(scope_name, lib_name, TAG_LIBRARY_NAME, &mut attributes);
+    let scope_version =
+        pick_scope(scope_version, lib_version, TAG_LIBRARY_VERSION, &mut attributes);
 
     attributes.extend(endpoint_attrs);
     if span.debug {
-        attributes.push(attr::bool(ATTR_DEBUG, true));
+        attributes.push((ATTR_DEBUG.into(), AttrValue::Bool(true)));
     }
     if span.shared {
-        attributes.push(attr::bool(ATTR_SHARED, true));
+        attributes.push((ATTR_SHARED.into(), AttrValue::Bool(true)));
     }
 
     let mut events = Vec::with_capacity(span.annotations.len());
-    for a in span.annotations {
-        let time_unix_nano = a
-            .timestamp
+    for (timestamp, value) in span.annotations {
+        let time_unix_nano = timestamp
             .checked_mul(1000)
-            .ok_or_else(|| format!("annotation timestamp {} µs is out of range", a.timestamp))?;
-        let (name, attributes) = match parse_event(&a.value) {
-            Some(parsed) => parsed,
-            None => (a.value, Vec::new()),
-        };
-        events.push(Event { time_unix_nano, name, attributes, dropped_attributes_count: 0 });
+            .ok_or_else(|| format!("annotation timestamp {timestamp} µs is out of range"))?;
+        events.push(match parse_event(&value) {
+            Some((name, attributes, dropped_attributes_count)) => EventOut {
+                time_unix_nano,
+                name: Cow::Owned(name),
+                attributes,
+                dropped_attributes_count,
+            },
+            None => EventOut {
+                time_unix_nano,
+                name: value,
+                attributes: Vec::new(),
+                dropped_attributes_count: 0,
+            },
+        });
     }
 
-    let service = span.local_endpoint.map(|ep| ep.service_name).filter(|s| !s.is_empty());
-    let key = GroupKey {
-        service,
-        scope_name: scope_name.or(lib_name).unwrap_or_default(),
-        scope_version: scope_version.or(lib_version).unwrap_or_default(),
-    };
-    let otlp = Span {
+    let service = Some(span.local.service_name).filter(|s| !s.is_empty());
+    let key = GroupKey { service, scope_name, scope_version };
+    let otlp = OtlpSpan {
         trace_id,
-        span_id: span.id,
+        span_id,
         trace_state,
         parent_span_id,
         // Spans reported to Zipkin were sampled (project decision).
         flags: SPAN_FLAGS_SAMPLED,
         name: span.name,
-        kind: kind as i32,
+        kind,
         start_time_unix_nano: start,
         end_time_unix_nano: end,
         attributes,
@@ -359,23 +477,54 @@ fn span_to_otlp(mut span: model::Span) -> Result<(GroupKey, Span), String> {
     Ok((key, otlp))
 }
 
-/// Reads an annotation in the spec's event form, `{"<name>":{<attributes>}}` (or the
-/// `"<name>":{<attributes>}` the OpenTelemetry Java exporter writes), into the event name and
-/// its typed attributes. Other values are plain event names (`None`).
-fn parse_event(value: &str) -> Option<(String, Vec<KeyValue>)> {
+/// The scope name (or version) from the `otel.scope.*` tag, else from its `otel.library.*`
+/// alias; an alias with a different value is kept as the attribute `alias_key`.
+fn pick_scope<'a>(
+    scope: Option<Cow<'a, str>>,
+    alias: Option<Cow<'a, str>>,
+    alias_key: &'static str,
+    attributes: &mut Vec<(Cow<'a, str>, AttrValue<'a>)>,
+) -> Cow<'a, str> {
+    match (scope, alias) {
+        (Some(s), Some(a)) if s != a => {
+            attributes.push((alias_key.into(), AttrValue::Str(a)));
+            s
+        }
+        (Some(s), _) => s,
+        (None, Some(a)) => a,
+        (None, None) => Cow::Borrowed(""),
+    }
+}
+
+/// Reads an annotation that carries an event with attributes into the event name, its typed
+/// attributes and its dropped attributes count. Three forms are read: the spec's
+/// `{"<name>":{<attributes>}}`, the `"<name>":{<attributes>}` the OpenTelemetry Java exporter
+/// writes, and the Collector's `<name>|{<attributes>}|<dropped count>`. Other values are
+/// plain event names (`None`).
+fn parse_event(value: &str) -> Option<(String, Vec<KeyValue>, u32)> {
     let v = value.trim();
     let parsed = if v.starts_with('{') && v.ends_with('}') {
         serde_json::from_str::<JsonAny>(v).ok()?
     } else if v.starts_with('"') && v.ends_with('}') {
         serde_json::from_str::<JsonAny>(&format!("{{{v}}}")).ok()?
     } else {
-        return None;
+        // The Collector's form: the name up to the first `|`, the count after the last.
+        let (name, rest) = value.split_once('|')?;
+        let (json, dropped) = rest.rsplit_once('|')?;
+        let dropped = dropped.parse::<u32>().ok()?;
+        if !json.starts_with('{') {
+            return None;
+        }
+        return match serde_json::from_str::<JsonAny>(json).ok()?.0.value {
+            Some(Value::KvlistValue(kv)) => Some((name.to_string(), kv.values, dropped)),
+            _ => None,
+        };
     };
     match parsed.0.value {
         Some(Value::KvlistValue(mut outer)) if outer.values.len() == 1 => {
             let kv = outer.values.pop()?;
             match kv.value?.value? {
-                Value::KvlistValue(inner) => Some((kv.key, inner.values)),
+                Value::KvlistValue(inner) => Some((kv.key, inner.values, 0)),
                 _ => None,
             }
         }
@@ -476,7 +625,9 @@ impl<'de> Visitor<'de> for JsonAnyVisitor {
 mod tests {
     use super::*;
     use crate::otlp::grouping;
+    use crate::zipkin::model::{Endpoint, Tag};
     use model::Annotation;
+    use std::net::Ipv6Addr;
 
     fn ep(service: &str) -> Option<Endpoint> {
         Some(Endpoint { service_name: service.into(), ..Default::default() })

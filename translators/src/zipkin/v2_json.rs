@@ -1,21 +1,19 @@
-//! Zipkin v2 JSON (`zipkin2-api.yaml`, `POST /api/v2/spans`) ⇄ [`model::Span`]s.
+//! Zipkin v2 JSON (`zipkin2-api.yaml`, `POST /api/v2/spans`) ⇄ [`ZipkinSpan`]s.
 //!
-//! Reading borrows strings from the input where it can (serde with `Cow<str>`) and accepts
-//! what real senders write: upper-case hex, ids shorter than 16 digits (left-padded, as Zipkin
-//! does), tag values that are numbers or bools (stringified), and a single span object instead
-//! of a list. A span with a bad field is rejected with its JSON path (`$[3].traceId`) while the
-//! others are kept; only broken JSON fails the whole input. Writing is hand-written, in the
-//! field order Zipkin itself writes, omitting empty fields.
+//! Reading is a hand-written scan ([`super::json_read`]) that borrows every string it can from
+//! the input and accepts what real senders write: upper-case hex, ids shorter than 16 digits
+//! (left-padded, as Zipkin does), tag values that are numbers, bools, lists or objects
+//! (stringified), and a single span object instead of a list. A span with a bad field is
+//! rejected with its JSON path (`$[3].traceId`) while the others are kept; only broken JSON
+//! fails the whole input (with serde_json's line, column and message). Writing is
+//! hand-written, in the field order Zipkin itself writes, omitting empty fields.
 
-use super::from_otlp::{EndpointView, SpanView};
-use super::model::{self, Annotation, Endpoint, Kind, Tag};
+use super::json_read::{Broken, Scalar, Scanner};
+use super::model::{self, Kind};
+use super::span::{EndpointView, Id, ZipkinSpan};
 use crate::otlp::model::ExportTraceServiceRequest;
 use crate::{ids, DecodeError, Format, Location, Rejection};
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize as DeriveDeserialize;
 use std::borrow::Cow;
-use std::fmt;
 use std::net::IpAddr;
 
 /// Spans read from a JSON document, with where each came from.
@@ -34,17 +32,41 @@ pub struct Indexed {
 impl Indexed {
     /// The JSON path of the `i`-th kept span (`$[3]`, or `$` for a single object).
     pub fn item(&self, i: usize) -> String {
-        if self.single {
-            "$".to_string()
-        } else {
-            item_path(self.index.get(i).copied().unwrap_or(i))
-        }
+        item_of(self.single, &self.index, i)
+    }
+}
+
+fn item_of(single: bool, index: &[usize], i: usize) -> String {
+    if single {
+        "$".to_string()
+    } else {
+        item_path(index.get(i).copied().unwrap_or(i))
     }
 }
 
 /// The JSON path of the span at input position `i`.
 pub fn item_path(i: usize) -> String {
     format!("$[{i}]")
+}
+
+/// Spans read from a JSON document, borrowing from it.
+#[derive(Debug, Default)]
+pub(crate) struct Read<'a> {
+    /// The spans that passed validation, in input order.
+    pub spans: Vec<ZipkinSpan<'a>>,
+    /// For each span, its index in the input list.
+    pub index: Vec<usize>,
+    /// Spans rejected while reading.
+    pub rejected: Vec<Rejection>,
+    /// True when the input was one span object rather than a list.
+    pub single: bool,
+}
+
+impl Read<'_> {
+    /// The JSON path of the `i`-th kept span.
+    pub fn item(&self, i: usize) -> String {
+        item_of(self.single, &self.index, i)
+    }
 }
 
 /// Reads a v2 JSON list of spans (or one span object).
@@ -55,8 +77,18 @@ pub fn decode(input: &[u8]) -> Result<(Vec<model::Span>, Vec<Rejection>), Decode
 
 /// Like [`decode`], also telling where each span came from (for rejection messages).
 pub fn decode_indexed(input: &[u8]) -> Result<Indexed, DecodeError> {
-    // One UTF-8 check of the whole input, then serde_json's `str` reader, which does not
-    // re-check every string it borrows.
+    let r = read(input)?;
+    Ok(Indexed {
+        spans: r.spans.iter().map(ZipkinSpan::to_model).collect(),
+        index: r.index,
+        rejected: r.rejected,
+        single: r.single,
+    })
+}
+
+/// Reads a v2 JSON document into borrowed spans.
+pub(crate) fn read(input: &[u8]) -> Result<Read<'_>, DecodeError> {
+    // One UTF-8 check of the whole input; the scanner then slices it freely.
     let text = std::str::from_utf8(input).map_err(|e| {
         let (line, column) = line_column(&input[..e.valid_up_to()]);
         DecodeError::new(
@@ -65,364 +97,233 @@ pub fn decode_indexed(input: &[u8]) -> Result<Indexed, DecodeError> {
             "input is not valid UTF-8",
         )
     })?;
-    let top: Top<'_> = serde_json::from_str(text).map_err(|e| {
-        let location = if e.line() == 0 {
-            Location::Input
-        } else {
-            Location::LineColumn { line: e.line(), column: e.column() }
-        };
-        DecodeError::new(Format::ZipkinJson, location, strip_position(&e.to_string()))
-    })?;
-    let single = top.single;
-    let mut out = Indexed { single, ..Default::default() };
-    out.spans.reserve(top.spans.len());
-    for (i, raw) in top.spans.into_iter().enumerate() {
-        let path = if single { "$".to_string() } else { item_path(i) };
-        match raw {
-            Obj::Val(raw) => match raw.into_model() {
-                Ok(span) => {
-                    out.spans.push(span);
-                    out.index.push(i);
+    let mut out = Read::default();
+    match read_top(text, &mut out) {
+        Ok(Ok(())) => Ok(out),
+        Ok(Err(e)) => Err(e),
+        Err(Broken) => Err(syntax_error(text)),
+    }
+}
+
+/// The error serde_json reports for broken JSON (our scanner only knows that it is broken).
+fn syntax_error(text: &str) -> DecodeError {
+    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        Err(e) => {
+            let location = if e.line() == 0 {
+                Location::Input
+            } else {
+                Location::LineColumn { line: e.line(), column: e.column() }
+            };
+            DecodeError::new(Format::ZipkinJson, location, strip_position(&e.to_string()))
+        }
+        Ok(_) => DecodeError::new(Format::ZipkinJson, Location::Input, "invalid JSON"),
+    }
+}
+
+/// Reads the document; the inner `Err` is a document of the wrong shape.
+fn read_top<'a>(text: &'a str, out: &mut Read<'a>) -> Result<Result<(), DecodeError>, Broken> {
+    let mut s = Scanner::new(text);
+    match s.peek() {
+        Some(b'[') => {
+            s.begin_array()?;
+            let mut first = true;
+            let mut i = 0;
+            while s.next_element(&mut first)? {
+                let path = || item_path(i);
+                if s.peek() == Some(b'{') {
+                    span(&mut s, i, &path, out)?;
+                } else {
+                    s.skip()?;
+                    out.rejected.push(Rejection::new(path(), "a span must be a JSON object"));
                 }
-                Err((field, reason, id)) => {
-                    let mut item = format!("{path}{field}");
-                    if let Some(id) = id {
-                        item.push_str(&format!(" (span id {id})"));
-                    }
-                    out.rejected.push(Rejection::new(item, reason));
-                }
-            },
-            Obj::Null | Obj::Bad(_) => {
-                out.rejected.push(Rejection::new(path, "a span must be a JSON object"));
+                i += 1;
             }
         }
-    }
-    Ok(out)
-}
-
-/// 1-based line and column just after `before`.
-fn line_column(before: &[u8]) -> (usize, usize) {
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-    let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
-    (line, column)
-}
-
-/// serde_json appends " at line L column C", which the location already says.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(p) => msg[..p].to_string(),
-        None => msg.to_string(),
-    }
-}
-
-/// The document: a list of spans, or one span object.
-struct Top<'a> {
-    spans: Vec<Obj<RawSpan<'a>>>,
-    single: bool,
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Top<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Top<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON list of Zipkin spans")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'a>, A::Error> {
-                // No size hint: the count comes from the input and is not trusted.
-                let mut spans = Vec::new();
-                while let Some(s) = seq.next_element()? {
-                    spans.push(s);
-                }
-                Ok(Top { spans, single: false })
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Top<'a>, A::Error> {
-                let span = RawSpan::deserialize(MapAccessDeserializer::new(map))?;
-                Ok(Top { spans: vec![Obj::Val(span)], single: true })
-            }
+        Some(b'{') => {
+            out.single = true;
+            span(&mut s, 0, &|| "$".to_string(), out)?;
         }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// Any JSON value, as read. Leaf fields use this so that a wrong type rejects one span
-/// instead of failing the whole document.
-#[derive(Debug, Clone, PartialEq, Default)]
-enum Scalar<'a> {
-    #[default]
-    Null,
-    Str(Cow<'a, str>),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Bool(bool),
-    /// An array or object, kept as JSON (tag values are stringified from it).
-    Json(serde_json::Value),
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for Scalar<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Scalar<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON value")
+        Some(_) => {
+            // Valid JSON of the wrong type: say so, where it starts.
+            let at = s.pos();
+            s.skip()?;
+            if !s.at_end() {
+                return Err(Broken);
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::Str(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::Str(Cow::Owned(v)))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::U64(v))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::I64(v))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::F64(v))
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::Bool(v))
-            }
-            fn visit_unit<E>(self) -> Result<Scalar<'a>, E> {
-                Ok(Scalar::Null)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'a>, A::Error> {
-                serde_json::Value::deserialize(SeqAccessDeserializer::new(seq)).map(Scalar::Json)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'a>, A::Error> {
-                serde_json::Value::deserialize(MapAccessDeserializer::new(map)).map(Scalar::Json)
-            }
+            let (line, column) = line_column(&text.as_bytes()[..at + 1]);
+            return Ok(Err(DecodeError::new(
+                Format::ZipkinJson,
+                Location::LineColumn { line, column },
+                "expected a JSON list of Zipkin spans",
+            )));
         }
-        d.deserialize_any(V(std::marker::PhantomData))
+        None => return Err(Broken),
     }
+    if !s.at_end() {
+        return Err(Broken);
+    }
+    Ok(Ok(()))
 }
 
-impl Scalar<'_> {
-    fn type_name(&self) -> &'static str {
-        match self {
-            Scalar::Null => "null",
-            Scalar::Str(_) => "a string",
-            Scalar::U64(_) | Scalar::I64(_) | Scalar::F64(_) => "a number",
-            Scalar::Bool(_) => "a bool",
-            Scalar::Json(serde_json::Value::Array(_)) => "a list",
-            Scalar::Json(_) => "an object",
-        }
-    }
-
-    /// The value as tag text: strings as they are, numbers in decimal, bools lower-case,
-    /// lists and objects as JSON; null is `None`.
-    fn into_text(self) -> Option<String> {
-        Some(match self {
-            Scalar::Null => return None,
-            Scalar::Str(s) => s.into_owned(),
-            Scalar::U64(v) => v.to_string(),
-            Scalar::I64(v) => v.to_string(),
-            Scalar::F64(v) => v.to_string(),
-            Scalar::Bool(v) => v.to_string(),
-            Scalar::Json(v) => v.to_string(),
-        })
-    }
-}
-
-/// An object that may also be null or of the wrong type.
-enum Obj<T> {
-    Val(T),
-    Null,
-    Bad(&'static str),
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
-            type Value = Obj<T>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Obj<T>, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(map)).map(Obj::Val)
-            }
-            fn visit_unit<E>(self) -> Result<Obj<T>, E> {
-                Ok(Obj::Null)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Obj<T>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Obj::Bad("a list"))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Obj<T>, E> {
-                Ok(Obj::Bad("a bool"))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Obj<T>, E> {
-                Ok(Obj::Bad("a number"))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Obj<T>, E> {
-                Ok(Obj::Bad("a number"))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Obj<T>, E> {
-                Ok(Obj::Bad("a number"))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Obj<T>, E> {
-                Ok(Obj::Bad("a string"))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// Span tags in input order; values of any JSON type are stringified.
+/// The fields of a span object as read, before validation.
 #[derive(Default)]
-struct RawTags<'a>(Vec<(Cow<'a, str>, Scalar<'a>)>, Option<&'static str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawTags<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = RawTags<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object of tags")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawTags<'a>, A::Error> {
-                let mut tags = Vec::new();
-                while let Some(k) = map.next_key::<Cow<'a, str>>()? {
-                    let v: Scalar<'a> = map.next_value()?;
-                    tags.push((k, v));
-                }
-                Ok(RawTags(tags, None))
-            }
-            fn visit_unit<E>(self) -> Result<RawTags<'a>, E> {
-                Ok(RawTags::default())
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawTags<'a>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(RawTags(Vec::new(), Some("a list")))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<RawTags<'a>, E> {
-                Ok(RawTags(Vec::new(), Some("a bool")))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<RawTags<'a>, E> {
-                Ok(RawTags(Vec::new(), Some("a number")))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<RawTags<'a>, E> {
-                Ok(RawTags(Vec::new(), Some("a number")))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<RawTags<'a>, E> {
-                Ok(RawTags(Vec::new(), Some("a number")))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<RawTags<'a>, E> {
-                Ok(RawTags(Vec::new(), Some("a string")))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-/// Annotations: a list of objects, or something that is rejected.
-#[derive(Default)]
-struct RawAnnotations<'a>(Vec<Obj<RawAnnotation<'a>>>, Option<&'static str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for RawAnnotations<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = RawAnnotations<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list of annotations")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<RawAnnotations<'a>, A::Error> {
-                let mut v = Vec::new();
-                while let Some(a) = seq.next_element()? {
-                    v.push(a);
-                }
-                Ok(RawAnnotations(v, None))
-            }
-            fn visit_unit<E>(self) -> Result<RawAnnotations<'a>, E> {
-                Ok(RawAnnotations::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<RawAnnotations<'a>, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(RawAnnotations(Vec::new(), Some("an object")))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<RawAnnotations<'a>, E> {
-                Ok(RawAnnotations(Vec::new(), Some("a bool")))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<RawAnnotations<'a>, E> {
-                Ok(RawAnnotations(Vec::new(), Some("a number")))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<RawAnnotations<'a>, E> {
-                Ok(RawAnnotations(Vec::new(), Some("a number")))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<RawAnnotations<'a>, E> {
-                Ok(RawAnnotations(Vec::new(), Some("a number")))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<RawAnnotations<'a>, E> {
-                Ok(RawAnnotations(Vec::new(), Some("a string")))
-            }
-        }
-        d.deserialize_any(V(std::marker::PhantomData))
-    }
-}
-
-#[derive(DeriveDeserialize)]
 struct RawSpan<'a> {
-    #[serde(rename = "traceId", borrow, default)]
     trace_id: Scalar<'a>,
-    #[serde(rename = "parentId", borrow, default)]
     parent_id: Scalar<'a>,
-    #[serde(borrow, default)]
     id: Scalar<'a>,
-    #[serde(borrow, default)]
     kind: Scalar<'a>,
-    #[serde(borrow, default)]
     name: Scalar<'a>,
-    #[serde(borrow, default)]
     timestamp: Scalar<'a>,
-    #[serde(borrow, default)]
     duration: Scalar<'a>,
-    #[serde(rename = "localEndpoint", borrow, default)]
-    local_endpoint: Option<Obj<RawEndpoint<'a>>>,
-    #[serde(rename = "remoteEndpoint", borrow, default)]
-    remote_endpoint: Option<Obj<RawEndpoint<'a>>>,
-    #[serde(borrow, default)]
-    annotations: RawAnnotations<'a>,
-    #[serde(borrow, default)]
-    tags: RawTags<'a>,
-    #[serde(borrow, default)]
+    local: Option<Result<RawEndpoint<'a>, &'static str>>,
+    remote: Option<Result<RawEndpoint<'a>, &'static str>>,
+    annotations: Vec<Result<(Scalar<'a>, Scalar<'a>), &'static str>>,
+    /// The type of a non-list `annotations`.
+    bad_annotations: Option<&'static str>,
+    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The type of a non-object `tags`.
+    bad_tags: Option<&'static str>,
     debug: Scalar<'a>,
-    #[serde(borrow, default)]
     shared: Scalar<'a>,
 }
 
-#[derive(DeriveDeserialize)]
+#[derive(Default)]
 struct RawEndpoint<'a> {
-    #[serde(rename = "serviceName", borrow, default)]
     service_name: Scalar<'a>,
-    #[serde(borrow, default)]
     ipv4: Scalar<'a>,
-    #[serde(borrow, default)]
     ipv6: Scalar<'a>,
-    #[serde(borrow, default)]
     port: Scalar<'a>,
 }
 
-#[derive(DeriveDeserialize)]
-struct RawAnnotation<'a> {
-    #[serde(borrow, default)]
-    timestamp: Scalar<'a>,
-    #[serde(borrow, default)]
-    value: Scalar<'a>,
+/// The JSON type of the value at the cursor, skipping it, for a field that must be an object
+/// or a list.
+fn wrong_type(s: &mut Scanner<'_>) -> Result<&'static str, Broken> {
+    Ok(s.value()?.type_name())
+}
+
+fn endpoint_field<'a>(
+    s: &mut Scanner<'a>,
+) -> Result<Option<Result<RawEndpoint<'a>, &'static str>>, Broken> {
+    match s.peek() {
+        Some(b'{') => {
+            s.begin_object()?;
+            let mut ep = RawEndpoint::default();
+            let mut first = true;
+            while let Some(key) = s.next_key(&mut first)? {
+                match key.as_ref() {
+                    "serviceName" => ep.service_name = s.value()?,
+                    "ipv4" => ep.ipv4 = s.value()?,
+                    "ipv6" => ep.ipv6 = s.value()?,
+                    "port" => ep.port = s.value()?,
+                    _ => s.skip()?,
+                }
+            }
+            Ok(Some(Ok(ep)))
+        }
+        Some(b'n') => s.value().map(|_| None),
+        _ => Ok(Some(Err(wrong_type(s)?))),
+    }
+}
+
+fn raw_span<'a>(s: &mut Scanner<'a>) -> Result<RawSpan<'a>, Broken> {
+    let mut raw = RawSpan::default();
+    s.begin_object()?;
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        match key.as_ref() {
+            "traceId" => raw.trace_id = s.value()?,
+            "parentId" => raw.parent_id = s.value()?,
+            "id" => raw.id = s.value()?,
+            "kind" => raw.kind = s.value()?,
+            "name" => raw.name = s.value()?,
+            "timestamp" => raw.timestamp = s.value()?,
+            "duration" => raw.duration = s.value()?,
+            "localEndpoint" => raw.local = endpoint_field(s)?,
+            "remoteEndpoint" => raw.remote = endpoint_field(s)?,
+            "annotations" => {
+                raw.annotations.clear();
+                raw.bad_annotations = None;
+                match s.peek() {
+                    Some(b'[') => {
+                        s.begin_array()?;
+                        let mut first = true;
+                        while s.next_element(&mut first)? {
+                            if s.peek() != Some(b'{') {
+                                raw.annotations.push(Err(wrong_type(s)?));
+                                continue;
+                            }
+                            s.begin_object()?;
+                            let (mut ts, mut value) = (Scalar::Null, Scalar::Null);
+                            let mut first = true;
+                            while let Some(key) = s.next_key(&mut first)? {
+                                match key.as_ref() {
+                                    "timestamp" => ts = s.value()?,
+                                    "value" => value = s.value()?,
+                                    _ => s.skip()?,
+                                }
+                            }
+                            raw.annotations.push(Ok((ts, value)));
+                        }
+                    }
+                    Some(b'n') => {
+                        s.value()?;
+                    }
+                    _ => raw.bad_annotations = Some(wrong_type(s)?),
+                }
+            }
+            "tags" => {
+                raw.tags.clear();
+                raw.bad_tags = None;
+                match s.peek() {
+                    Some(b'{') => {
+                        s.begin_object()?;
+                        let mut first = true;
+                        while let Some(k) = s.next_key(&mut first)? {
+                            let Some(value) = s.value()?.into_text() else { continue };
+                            // A repeated key keeps its last value, as Zipkin (and every JSON
+                            // map) does.
+                            match raw.tags.iter_mut().find(|t| t.0 == k) {
+                                Some(t) => t.1 = value,
+                                None => raw.tags.push((k, value)),
+                            }
+                        }
+                    }
+                    Some(b'n') => {
+                        s.value()?;
+                    }
+                    _ => raw.bad_tags = Some(wrong_type(s)?),
+                }
+            }
+            "debug" => raw.debug = s.value()?,
+            "shared" => raw.shared = s.value()?,
+            _ => s.skip()?,
+        }
+    }
+    Ok(raw)
+}
+
+/// Reads the span object at the cursor (input position `i`) into `out`.
+fn span<'a>(
+    s: &mut Scanner<'a>,
+    i: usize,
+    path: &dyn Fn() -> String,
+    out: &mut Read<'a>,
+) -> Result<(), Broken> {
+    let raw = raw_span(s)?;
+    match validate(raw) {
+        Ok(span) => {
+            out.spans.push(span);
+            out.index.push(i);
+        }
+        Err((field, reason, id)) => {
+            let mut item = format!("{}{field}", path());
+            if let Some(id) = id {
+                item.push_str(&format!(" (span id {id})"));
+            }
+            out.rejected.push(Rejection::new(item, reason));
+        }
+    }
+    Ok(())
 }
 
 /// A rejected span: the field's path below the span, the reason, and the span id if known.
@@ -451,10 +352,10 @@ fn micros(v: &Scalar<'_>, what: &str) -> Result<u64, String> {
     }
 }
 
-fn text(v: Scalar<'_>, what: &str) -> Result<String, String> {
+fn text<'a>(v: Scalar<'a>, what: &str) -> Result<Cow<'a, str>, String> {
     match v {
-        Scalar::Null => Ok(String::new()),
-        Scalar::Str(s) => Ok(s.into_owned()),
+        Scalar::Null => Ok(Cow::Borrowed("")),
+        Scalar::Str(s) => Ok(s),
         other => Err(format!("{what} must be a string, not {}", other.type_name())),
     }
 }
@@ -463,117 +364,124 @@ fn flag(v: &Scalar<'_>) -> bool {
     matches!(v, Scalar::Bool(true)) || matches!(v, Scalar::Str(s) if s == "true")
 }
 
-impl<'a> RawSpan<'a> {
-    fn into_model(self) -> Result<model::Span, Reject> {
-        // The span id text is only needed (and only allocated) for a rejection.
-        let id_scalar = &self.id;
-        let rej = |field: &str, reason: String| {
-            let id = match id_scalar {
-                Scalar::Str(s) if !s.is_empty() => Some(s.to_ascii_lowercase()),
-                _ => None,
-            };
-            (field.to_string(), reason, id)
+/// Checks the fields of a span, in the order they are reported.
+fn validate(raw: RawSpan<'_>) -> Result<ZipkinSpan<'_>, Reject> {
+    // The span id text is only needed (and only allocated) for a rejection.
+    let id_scalar = &raw.id;
+    let rej = |field: &str, reason: String| {
+        let id = match id_scalar {
+            Scalar::Str(s) if !s.is_empty() => Some(s.to_ascii_lowercase()),
+            _ => None,
         };
+        (field.to_string(), reason, id)
+    };
 
-        let trace = match &self.trace_id {
-            Scalar::Str(s) if s.len() > 16 => {
-                hex_id::<16>(&self.trace_id, "traceId").map(|o| o.map(|b| b.to_vec()))
-            }
-            _ => hex_id::<8>(&self.trace_id, "traceId").map(|o| o.map(|b| b.to_vec())),
+    let trace_id = match &raw.trace_id {
+        Scalar::Str(s) if s.len() > 16 => {
+            hex_id::<16>(&raw.trace_id, "traceId").map(|o| o.map(|b| Id::new(&b)))
         }
-        .map_err(|e| rej(".traceId", e))?
-        .ok_or_else(|| rej(".traceId", "traceId is missing".into()))?;
-        let id = hex_id::<8>(&self.id, "id")
-            .map_err(|e| rej(".id", e))?
-            .ok_or_else(|| rej(".id", "id is missing".into()))?;
-        let parent = hex_id::<8>(&self.parent_id, "parentId").map_err(|e| rej(".parentId", e))?;
-        let kind = match &self.kind {
-            Scalar::Str(s) => match s.to_ascii_uppercase().as_str() {
-                "CLIENT" => Kind::Client,
-                "SERVER" => Kind::Server,
-                "PRODUCER" => Kind::Producer,
-                "CONSUMER" => Kind::Consumer,
-                _ => return Err(rej(".kind", format!("unknown kind {s:?}"))),
-            },
-            Scalar::Null => Kind::Unspecified,
-            other => {
+        _ => hex_id::<8>(&raw.trace_id, "traceId").map(|o| o.map(|b| Id::new(&b))),
+    }
+    .map_err(|e| rej(".traceId", e))?
+    .ok_or_else(|| rej(".traceId", "traceId is missing".into()))?;
+    let id = hex_id::<8>(&raw.id, "id")
+        .map_err(|e| rej(".id", e))?
+        .ok_or_else(|| rej(".id", "id is missing".into()))?;
+    let parent = hex_id::<8>(&raw.parent_id, "parentId").map_err(|e| rej(".parentId", e))?;
+    let kind = match &raw.kind {
+        Scalar::Str(s) => {
+            const KINDS: [(&str, Kind); 4] = [
+                ("CLIENT", Kind::Client),
+                ("SERVER", Kind::Server),
+                ("PRODUCER", Kind::Producer),
+                ("CONSUMER", Kind::Consumer),
+            ];
+            match KINDS.iter().find(|(name, _)| s.eq_ignore_ascii_case(name)) {
+                Some((_, kind)) => *kind,
+                None => return Err(rej(".kind", format!("unknown kind {s:?}"))),
+            }
+        }
+        Scalar::Null => Kind::Unspecified,
+        other => {
+            return Err(rej(".kind", format!("kind must be a string, not {}", other.type_name())))
+        }
+    };
+    let timestamp = micros(&raw.timestamp, "timestamp").map_err(|e| rej(".timestamp", e))?;
+    let duration = micros(&raw.duration, "duration").map_err(|e| rej(".duration", e))?;
+    let local = endpoint(raw.local).map_err(|(f, e)| rej(&format!(".localEndpoint{f}"), e))?;
+    let remote = endpoint(raw.remote).map_err(|(f, e)| rej(&format!(".remoteEndpoint{f}"), e))?;
+    if let Some(t) = raw.bad_annotations {
+        return Err(rej(".annotations", format!("annotations must be a list, not {t}")));
+    }
+    let mut annotations = Vec::with_capacity(raw.annotations.len());
+    for (j, a) in raw.annotations.into_iter().enumerate() {
+        let (ts, value) = match a {
+            Ok(a) => a,
+            Err("null") => {
+                return Err(rej(&format!(".annotations[{j}]"), "annotation is null".into()))
+            }
+            Err(t) => {
                 return Err(rej(
-                    ".kind",
-                    format!("kind must be a string, not {}", other.type_name()),
+                    &format!(".annotations[{j}]"),
+                    format!("annotation must be an object, not {t}"),
                 ))
             }
         };
-        let timestamp = micros(&self.timestamp, "timestamp").map_err(|e| rej(".timestamp", e))?;
-        let duration = micros(&self.duration, "duration").map_err(|e| rej(".duration", e))?;
-        let local_endpoint = endpoint(self.local_endpoint)
-            .map_err(|(f, e)| rej(&format!(".localEndpoint{f}"), e))?;
-        let remote_endpoint = endpoint(self.remote_endpoint)
-            .map_err(|(f, e)| rej(&format!(".remoteEndpoint{f}"), e))?;
-        if let Some(t) = self.annotations.1 {
-            return Err(rej(".annotations", format!("annotations must be a list, not {t}")));
-        }
-        let mut annotations = Vec::with_capacity(self.annotations.0.len());
-        for (j, a) in self.annotations.0.into_iter().enumerate() {
-            let a = match a {
-                Obj::Val(a) => a,
-                Obj::Null => {
-                    return Err(rej(&format!(".annotations[{j}]"), "annotation is null".into()))
-                }
-                Obj::Bad(t) => {
-                    return Err(rej(
-                        &format!(".annotations[{j}]"),
-                        format!("annotation must be an object, not {t}"),
-                    ))
-                }
-            };
-            let ts = micros(&a.timestamp, "annotation timestamp")
-                .map_err(|e| rej(&format!(".annotations[{j}].timestamp"), e))?;
-            let value = text(a.value, "annotation value")
-                .map_err(|e| rej(&format!(".annotations[{j}].value"), e))?;
-            annotations.push(Annotation { timestamp: ts, value });
-        }
-        if let Some(t) = self.tags.1 {
-            return Err(rej(".tags", format!("tags must be an object, not {t}")));
-        }
-        let mut tags: Vec<Tag> = Vec::with_capacity(self.tags.0.len());
-        for (k, v) in self.tags.0 {
-            let Some(value) = v.into_text() else { continue };
-            // A repeated key keeps its last value, as Zipkin (and every JSON map) does.
-            if let Some(t) = tags.iter_mut().find(|t| t.key == k) {
-                t.value = value;
-            } else {
-                tags.push(Tag { key: k.into_owned(), value });
-            }
-        }
-        Ok(model::Span {
-            trace_id: trace,
-            parent_id: parent.map(|p| p.to_vec()).unwrap_or_default(),
-            id: id.to_vec(),
-            kind: kind as i32,
-            name: text(self.name, "name").map_err(|e| rej(".name", e))?,
-            timestamp,
-            duration,
-            local_endpoint,
-            remote_endpoint,
-            annotations,
-            tags,
-            debug: flag(&self.debug),
-            shared: flag(&self.shared),
-        })
+        let ts = micros(&ts, "annotation timestamp")
+            .map_err(|e| rej(&format!(".annotations[{j}].timestamp"), e))?;
+        let value = text(value, "annotation value")
+            .map_err(|e| rej(&format!(".annotations[{j}].value"), e))?;
+        annotations.push((ts, value));
+    }
+    if let Some(t) = raw.bad_tags {
+        return Err(rej(".tags", format!("tags must be an object, not {t}")));
+    }
+    let name = text(raw.name, "name").map_err(|e| rej(".name", e))?;
+    Ok(ZipkinSpan {
+        trace_id,
+        parent_id: parent.map(|p| Id::new(&p)).unwrap_or_default(),
+        id: Id::new(&id),
+        kind,
+        name,
+        timestamp,
+        duration,
+        local,
+        remote,
+        annotations,
+        tags: raw.tags,
+        debug: flag(&raw.debug),
+        shared: flag(&raw.shared),
+    })
+}
+
+/// 1-based line and column just after `before`.
+fn line_column(before: &[u8]) -> (usize, usize) {
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+    (line, column)
+}
+
+/// serde_json appends " at line L column C", which the location already says.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(p) => msg[..p].to_string(),
+        None => msg.to_string(),
     }
 }
 
 /// Reads an endpoint. An address that is not an IP literal is ignored (as Zipkin does); an
 /// address written in the other field (`ipv4` holding an IPv6 literal) goes where it belongs.
-fn endpoint(raw: Option<Obj<RawEndpoint<'_>>>) -> Result<Option<Endpoint>, (String, String)> {
+fn endpoint<'a>(
+    raw: Option<Result<RawEndpoint<'a>, &'static str>>,
+) -> Result<EndpointView<'a>, (String, String)> {
     let raw = match raw {
-        None | Some(Obj::Null) => return Ok(None),
-        Some(Obj::Bad(t)) => {
+        None => return Ok(EndpointView::default()),
+        Some(Err(t)) => {
             return Err((String::new(), format!("endpoint must be an object, not {t}")))
         }
-        Some(Obj::Val(r)) => r,
+        Some(Ok(r)) => r,
     };
-    let mut ep = Endpoint {
+    let mut ep = EndpointView {
         service_name: text(raw.service_name, "serviceName")
             .map_err(|e| (".serviceName".to_string(), e))?,
         ..Default::default()
@@ -581,13 +489,13 @@ fn endpoint(raw: Option<Obj<RawEndpoint<'_>>>) -> Result<Option<Endpoint>, (Stri
     for v in [raw.ipv4, raw.ipv6] {
         if let Scalar::Str(s) = v {
             if let Some(ip) = parse_ip(&s) {
-                super::from_otlp::set_ip(&mut ep, ip);
+                ep.set_ip(ip);
             }
         }
     }
     ep.port = match raw.port {
         Scalar::Null => 0,
-        Scalar::U64(p) if p <= 65535 => p as i32,
+        Scalar::U64(p) if p <= 65535 => p as u16,
         other => {
             let shown = other.into_text().unwrap_or_default();
             return Err((
@@ -596,7 +504,7 @@ fn endpoint(raw: Option<Obj<RawEndpoint<'_>>>) -> Result<Option<Endpoint>, (Stri
             ));
         }
     };
-    Ok((ep != Endpoint::default()).then_some(ep))
+    Ok(ep)
 }
 
 /// An IP literal; IPv4 octets with leading zeros (`10.0.0.04`, met in real traces) are read
@@ -716,51 +624,64 @@ fn write_endpoint(out: &mut Vec<u8>, name: &[u8], ep: &EndpointView<'_>) {
 
 /// Writes spans as a v2 JSON list, fields in Zipkin's order, empty fields left out.
 pub fn encode(spans: &[model::Span]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + spans.len() * 512);
-    out.push(b'[');
-    for (n, s) in spans.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write_span(&mut out, &SpanView::of_model(s));
+    let mut w = ListWriter::with_capacity(spans.len());
+    for s in spans {
+        w.push(&ZipkinSpan::of_model(s));
     }
-    out.push(b']');
-    out
+    w.finish()
 }
 
 /// Maps an OTLP request and writes it as a v2 JSON list in one pass, without building owned
-/// [`model::Span`]s (the mapping is the same: [`from_otlp`](super::from_otlp)'s).
+/// [`model::Span`]s (the mapping is [`from_otlp`](super::from_otlp)'s).
 pub fn encode_otlp(request: &ExportTraceServiceRequest) -> (Vec<u8>, Vec<Rejection>) {
-    let mut out = Vec::with_capacity(64 + crate::otlp::span_count(request) * 768);
-    out.push(b'[');
-    let mut first = true;
-    let rejected = super::from_otlp::for_each_view(request, |v| {
-        if !std::mem::take(&mut first) {
-            out.push(b',');
-        }
-        write_span(&mut out, &v);
-    });
-    out.push(b']');
-    (out, rejected)
+    let mut w = ListWriter::with_capacity(crate::otlp::span_count(request));
+    let rejected = super::from_otlp::map_request(request, |v| w.push(&v));
+    (w.finish(), rejected)
 }
 
-fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
+/// Writes a v2 JSON list span by span.
+pub(crate) struct ListWriter {
+    out: Vec<u8>,
+}
+
+impl ListWriter {
+    /// A writer sized for about `spans` spans.
+    pub fn with_capacity(spans: usize) -> Self {
+        let mut out = Vec::with_capacity(64 + spans * 768);
+        out.push(b'[');
+        ListWriter { out }
+    }
+
+    /// Appends one span.
+    pub fn push(&mut self, span: &ZipkinSpan<'_>) {
+        if self.out.len() > 1 {
+            self.out.push(b',');
+        }
+        write_span(&mut self.out, span);
+    }
+
+    /// The list.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.out.push(b']');
+        self.out
+    }
+}
+
+fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
     out.extend_from_slice(b"{\"traceId\":\"");
     // 64-bit ids travel as 16 hex digits (also when given as 16 bytes with a zero high half).
-    let trace: &[u8] = if s.trace_id.len() == 16 && ids::is_zero(&s.trace_id[..8]) {
-        &s.trace_id[8..]
-    } else {
-        s.trace_id
-    };
+    let trace = s.trace_id.as_slice();
+    let trace: &[u8] =
+        if trace.len() == 16 && ids::is_zero(&trace[..8]) { &trace[8..] } else { trace };
     write_hex(out, trace);
     out.push(b'"');
     if !s.parent_id.is_empty() {
         out.extend_from_slice(b",\"parentId\":\"");
-        write_hex(out, s.parent_id);
+        write_hex(out, s.parent_id.as_slice());
         out.push(b'"');
     }
     out.extend_from_slice(b",\"id\":\"");
-    write_hex(out, s.id);
+    write_hex(out, s.id.as_slice());
     out.push(b'"');
     let kind: &[u8] = match s.kind {
         Kind::Client => b",\"kind\":\"CLIENT\"",
@@ -772,7 +693,7 @@ fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
     out.extend_from_slice(kind);
     if !s.name.is_empty() {
         out.extend_from_slice(b",\"name\":");
-        write_str(out, s.name);
+        write_str(out, &s.name);
     }
     if s.timestamp != 0 {
         out.extend_from_slice(b",\"timestamp\":");
@@ -826,6 +747,7 @@ fn write_span(out: &mut Vec<u8>, s: &SpanView<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zipkin::model::{Annotation, Tag};
 
     const CLIENT: &str = r#"{
       "traceId": "4D1E00C0DB9010DB86154A4BA6E91385",
