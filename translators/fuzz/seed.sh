@@ -24,6 +24,19 @@ for format in "${formats[@]}"; do
             --output "$here/corpus/$target/$name" 2>/dev/null || true
     done
 done
+# transcode_differential: first byte = (format index << 1) | direction (0: format → OTLP proto).
+mkdir -p "$here/corpus/transcode_differential"
+for i in "${!formats[@]}"; do
+    target="decode_${formats[$i]//-/_}"
+    for f in "$here/corpus/$target/"*; do
+        [ -s "$f" ] || continue
+        { printf "\\$(printf '%03o' $((i * 2)))"; cat "$f"; } > "$here/corpus/transcode_differential/${formats[$i]}-$(basename "$f")"
+    done
+    for f in "$here/corpus/decode_otlp_proto/"*; do
+        [ -s "$f" ] || continue
+        { printf "\\$(printf '%03o' $((i * 2 + 1)))"; cat "$f"; } > "$here/corpus/transcode_differential/to-${formats[$i]}-$(basename "$f")"
+    done
+done
 mkdir -p "$here/corpus/round_trip_otlp_proto"
 cp "$here/corpus/decode_otlp_proto/"* "$here/corpus/round_trip_otlp_proto/" 2>/dev/null || true
 find "$here/corpus" -type f -empty -delete

@@ -5,6 +5,8 @@
 //! - valid inputs with a few bytes flipped, inserted, removed or truncated (which get much
 //!   deeper into a decoder than random bytes) decode without a panic, and what they decode to
 //!   encodes again without a panic;
+//! - `transcode` between the format and OTLP protobuf, on the same mutated inputs, never panics
+//!   and agrees with decode-then-encode (its documented result);
 //! - small inputs (≤ 64 bytes), random or crafted with hostile length and count prefixes,
 //!   allocate less than 1 MiB at peak and return at once.
 //!
@@ -272,6 +274,26 @@ macro_rules! per_format {
                         apply(&mut input, edit);
                     }
                     decode_and_reencode($format, &input);
+                }
+
+                #[test]
+                fn transcode_never_panics_and_agrees_on_mutated_input(
+                    which in any::<Index>(),
+                    edits in vec(mutation(), 1..6),
+                ) {
+                    let _g = shared();
+                    // Both directions of the pair with OTLP protobuf, where direct routes are.
+                    for (from, to) in [($format, Format::OtlpProto), (Format::OtlpProto, $format)] {
+                        let inputs = valid_inputs(from);
+                        let mut input =
+                            if inputs.is_empty() { Vec::new() } else { which.get(inputs).clone() };
+                        for edit in &edits {
+                            apply(&mut input, edit);
+                        }
+                        if let Err(e) = common::transcode_agrees(from, to, &input) {
+                            prop_assert!(false, "{} on input {:02x?}", e, input);
+                        }
+                    }
                 }
 
                 #[test]

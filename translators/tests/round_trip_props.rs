@@ -582,13 +582,41 @@ fn round_trip(format: Format, input: &ExportTraceServiceRequest) -> Result<(), T
     Ok(())
 }
 
+/// `transcode` between `format` and OTLP protobuf, both ways, gives exactly what
+/// decode-then-encode gives (the direct routes must not change the output).
+fn transcode_agrees(
+    format: Format,
+    input: &ExportTraceServiceRequest,
+) -> Result<(), TestCaseError> {
+    let proto = encode_traces(Format::OtlpProto, input).bytes;
+    let native = encode_traces(format, input).bytes;
+    for (from, to, bytes) in
+        [(Format::OtlpProto, format, &proto), (format, Format::OtlpProto, &native)]
+    {
+        common::transcode_agrees(from, to, bytes).map_err(TestCaseError::fail)?;
+    }
+    Ok(())
+}
+
 macro_rules! round_trips {
     ($($name:ident => $format:expr),* $(,)?) => {$(
-        proptest! {
-            #![proptest_config(common::proptest_config(128))]
-            #[test]
-            fn $name(input in request(profile($format))) {
-                round_trip($format, &input)?;
+        mod $name {
+            use super::*;
+
+            proptest! {
+                #![proptest_config(common::proptest_config(96))]
+                #[test]
+                fn round_trip(input in request(profile($format))) {
+                    super::round_trip($format, &input)?;
+                }
+            }
+
+            proptest! {
+                #![proptest_config(common::proptest_config(48))]
+                #[test]
+                fn transcode_matches_decode_then_encode(input in request(profile($format))) {
+                    super::transcode_agrees($format, &input)?;
+                }
             }
         }
     )*};

@@ -32,3 +32,64 @@ pub fn proptest_config(cases: u32) -> proptest::test_runner::Config {
         ..proptest::test_runner::Config::default()
     }
 }
+
+/// What [`translators::transcode`] is documented to return: [`translators::decode_traces`] then
+/// [`translators::encode_traces`], every decoded request merged into one, except for OTLP/JSON
+/// output, which keeps one line per request. The direct routes must give the same.
+pub fn reference_transcode(
+    from: Format,
+    to: Format,
+    input: &[u8],
+) -> Result<translators::Encoded, translators::DecodeError> {
+    let decoded = translators::decode_traces(from, input)?;
+    let mut rejected = decoded.rejected;
+    let mut bytes = Vec::new();
+    if to == Format::OtlpJson {
+        for request in &decoded.requests {
+            let encoded = translators::encode_traces(to, request);
+            bytes.extend_from_slice(&encoded.bytes);
+            rejected.extend(encoded.rejected);
+        }
+    } else {
+        let merged = translators::ExportTraceServiceRequest {
+            resource_spans: decoded.requests.into_iter().flat_map(|r| r.resource_spans).collect(),
+        };
+        let encoded = translators::encode_traces(to, &merged);
+        bytes = encoded.bytes;
+        rejected.extend(encoded.rejected);
+    }
+    Ok(translators::Encoded { bytes, rejected })
+}
+
+/// Checks that `transcode(from, to, input)` agrees with [`reference_transcode`]: both `Err`,
+/// or both `Ok` with the same bytes and the same rejections. The text of an error may differ.
+pub fn transcode_agrees(from: Format, to: Format, input: &[u8]) -> Result<(), String> {
+    let fast = translators::transcode(from, to, input);
+    let slow = reference_transcode(from, to, input);
+    match (&fast, &slow) {
+        (Err(_), Err(_)) => Ok(()),
+        (Ok(f), Ok(s)) if f == s => Ok(()),
+        (Ok(f), Ok(s)) if f.bytes == s.bytes => Err(format!(
+            "{from} → {to}: same bytes, different rejections: transcode {:?}, decode+encode {:?}",
+            f.rejected, s.rejected
+        )),
+        (Ok(f), Ok(s)) => Err(format!(
+            "{from} → {to}: different bytes ({} vs {} bytes; first difference at {}); \
+             rejections {:?} vs {:?}",
+            f.bytes.len(),
+            s.bytes.len(),
+            f.bytes
+                .iter()
+                .zip(&s.bytes)
+                .position(|(a, b)| a != b)
+                .unwrap_or(f.bytes.len().min(s.bytes.len())),
+            f.rejected,
+            s.rejected
+        )),
+        _ => Err(format!(
+            "{from} → {to}: transcode {:?} but decode+encode {:?}",
+            fast.as_ref().map(|e| e.bytes.len()),
+            slow.as_ref().map(|e| e.bytes.len())
+        )),
+    }
+}
