@@ -23,7 +23,7 @@ use std::alloc::System;
 use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
-use translators::{decode_traces, encode_traces, Format};
+use translators::{decode_traces, encode_traces, transcode, Format};
 
 #[global_allocator]
 static GLOBAL: &PeakMemAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -53,30 +53,46 @@ fn decode_and_reencode(format: Format, input: &[u8]) {
     }
 }
 
-/// Peak bytes allocated, and time taken, while decoding `input`.
-fn measure(format: Format, input: &[u8]) -> (usize, Duration) {
+/// Peak bytes allocated, and time taken, by `call`.
+fn measure<T>(call: impl FnOnce() -> T) -> (usize, Duration) {
     let _guard = exclusive();
     GLOBAL.reset_peak_memory();
     let start = Instant::now();
-    let result = decode_traces(format, input);
+    let result = call();
     let elapsed = start.elapsed();
     let peak = GLOBAL.get_peak_memory();
     drop(result);
     (peak, elapsed)
 }
 
+/// `input` read as `format` by `decode_traces` and by `transcode` to OTLP protobuf, and read as
+/// OTLP protobuf by `transcode` to `format` (the direct routes have readers of their own):
+/// each call stays under [`SMALL_INPUT_PEAK`] and [`SMALL_INPUT_TIME`].
 fn assert_small_and_quick(format: Format, input: &[u8]) {
-    let (peak, elapsed) = measure(format, input);
-    assert!(
-        peak < SMALL_INPUT_PEAK,
-        "{format}: {}-byte input {input:02x?} allocated {peak} bytes at peak",
-        input.len()
-    );
-    assert!(
-        elapsed < SMALL_INPUT_TIME,
-        "{format}: {}-byte input {input:02x?} took {elapsed:?}",
-        input.len()
-    );
+    let calls: [(&str, Box<dyn Fn() -> bool>); 3] = [
+        ("decode_traces", Box::new(|| decode_traces(format, input).is_ok())),
+        (
+            "transcode to otlp-proto",
+            Box::new(|| transcode(format, Format::OtlpProto, input).is_ok()),
+        ),
+        (
+            "transcode from otlp-proto",
+            Box::new(|| transcode(Format::OtlpProto, format, input).is_ok()),
+        ),
+    ];
+    for (what, call) in calls {
+        let (peak, elapsed) = measure(call);
+        assert!(
+            peak < SMALL_INPUT_PEAK,
+            "{format} {what}: {}-byte input {input:02x?} allocated {peak} bytes at peak",
+            input.len()
+        );
+        assert!(
+            elapsed < SMALL_INPUT_TIME,
+            "{format} {what}: {}-byte input {input:02x?} took {elapsed:?}",
+            input.len()
+        );
+    }
 }
 
 /// Valid encodings of generated requests (1 and 3 spans) per format; empty while a format's
