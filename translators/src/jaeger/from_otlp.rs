@@ -1,165 +1,199 @@
-//! OTLP → Jaeger api_v2 model: the one way out for every Jaeger codec (Thrift, protobuf, JSON).
+//! OTLP → Jaeger: the one way out for every Jaeger codec (Thrift, protobuf, JSON), from
+//! borrowed OTLP protobuf views ([`crate::otlp::wire`]) to [`SpanView`]s handed to a
+//! [`JaegerSink`]: the Thrift writer (bytes to bytes, no owned model) or [`ModelSink`] (the
+//! api_v2 model, for the protobuf and JSON codecs and [`otlp_to_batches`]).
 //!
-//! One [`model::Batch`] per OTLP `ResourceSpans`, with `batch.process` set from the resource
-//! and no per-span process. The native OTLP fields Jaeger has no place for become the
-//! protocol tags of the OpenTelemetry specification (`span.kind`, `otel.status_code`,
-//! `otel.status_description`, `error`, `otel.scope.*` and their `otel.library.*` aliases,
-//! `w3c.tracestate`, `otel.dropped_*_count`). Times keep full nanosecond precision here; the
-//! Thrift codec truncates to microseconds. The rules are in docs/mappings/traces.md.
+//! One batch per OTLP `ResourceSpans` that has spans left, its process from the resource. The
+//! native OTLP fields Jaeger has no place for become the protocol tags of the OpenTelemetry
+//! specification (`span.kind`, `otel.status_code`, `otel.status_description`, `error`,
+//! `otel.scope.*` and their `otel.library.*` aliases, `w3c.tracestate`,
+//! `otel.dropped_*_count`). Times keep full nanosecond precision here; the Thrift and JSON
+//! codecs truncate to microseconds. The rules are in docs/mappings/traces.md.
 
-use super::model::{self, SpanRefType, ValueType};
-use super::{
-    ATTR_DEBUG, ATTR_REF_TYPE, FIELD_EVENT, TAG_DROPPED_ATTRIBUTES, TAG_DROPPED_EVENTS,
-    TAG_DROPPED_LINKS, TAG_ERROR, TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME,
-    TAG_SCOPE_VERSION, TAG_SPAN_KIND, TAG_STATUS_CODE, TAG_STATUS_DESCRIPTION, TAG_TRACE_STATE,
-    UNKNOWN_SERVICE,
-};
+use super::model::{self, SpanRefType};
+use super::view::{Id, LogView, ProcessView, RefView, SpanView, Tag, TagValue};
+use super::{ATTR_REF_TYPE, FIELD_EVENT, UNKNOWN_SERVICE};
 use crate::ids;
 use crate::otlp::attributes;
-use crate::otlp::model::span::{Event, SpanKind};
-use crate::otlp::model::status::StatusCode;
-use crate::otlp::model::{
-    any_value::Value, AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
-    Resource, Span, SPAN_FLAGS_SAMPLED,
+use crate::otlp::conventions::{
+    span_kind_name, status_code_name, ATTR_DEBUG, TAG_DROPPED_ATTRIBUTES, TAG_DROPPED_EVENTS,
+    TAG_DROPPED_LINKS, TAG_ERROR, TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME,
+    TAG_SCOPE_VERSION, TAG_SPAN_KIND, TAG_STATUS_CODE, TAG_STATUS_DESCRIPTION, TAG_TRACE_STATE,
 };
+use crate::otlp::model::span::SpanKind;
+use crate::otlp::model::status::StatusCode;
+use crate::otlp::model::{ExportTraceServiceRequest, Resource, SPAN_FLAGS_SAMPLED};
+use crate::otlp::wire::{self, AnyValueView, ResourceView, ScopeView, SpanView as OtlpSpan};
 use crate::Rejection;
+use std::borrow::Cow;
 
-const NANOS_PER_SECOND: u64 = 1_000_000_000;
+/// Where mapped Jaeger spans go: one batch per OTLP resource that has spans.
+pub trait JaegerSink {
+    /// A batch starts, with its process.
+    fn begin_batch(&mut self, process: &ProcessView<'_>);
+    /// One span of the current batch.
+    fn span(&mut self, span: &SpanView<'_>);
+    /// The current batch ends.
+    fn end_batch(&mut self);
+}
 
-/// Maps an OTLP request to Jaeger batches: one per `ResourceSpans` that has spans left.
+/// Collects the api_v2 model: one [`model::Batch`] per resource, process on the batch.
+#[derive(Debug, Default)]
+pub struct ModelSink {
+    /// The batches so far.
+    pub batches: Vec<model::Batch>,
+}
+
+impl JaegerSink for ModelSink {
+    fn begin_batch(&mut self, process: &ProcessView<'_>) {
+        self.batches.push(model::Batch { spans: Vec::new(), process: Some(process.to_model()) });
+    }
+
+    fn span(&mut self, span: &SpanView<'_>) {
+        if let Some(b) = self.batches.last_mut() {
+            b.spans.push(span.to_model());
+        }
+    }
+
+    fn end_batch(&mut self) {}
+}
+
+/// Maps an OTLP request to Jaeger batches (api_v2 model): one per `ResourceSpans` that has
+/// spans left.
 ///
 /// Spans Jaeger cannot carry (missing, zero or malformed ids, end before start, a link with
 /// a malformed id) are returned as rejections named by their OTLP/JSON path, with the span id
 /// in hex when it is readable.
 pub fn otlp_to_batches(request: &ExportTraceServiceRequest) -> (Vec<model::Batch>, Vec<Rejection>) {
-    let mut batches = Vec::with_capacity(request.resource_spans.len());
-    let mut rejected = Vec::new();
-    for (i, rs) in request.resource_spans.iter().enumerate() {
-        let total = rs.scope_spans.iter().map(|ss| ss.spans.len()).sum();
-        let mut spans = Vec::with_capacity(total);
-        for (j, ss) in rs.scope_spans.iter().enumerate() {
-            let scope = ScopeTags::new(ss.scope.as_ref());
-            for (k, span) in ss.spans.iter().enumerate() {
-                match span_from_otlp(span, &scope) {
-                    Ok(s) => spans.push(s),
-                    Err(reason) => {
-                        let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
-                        if span.span_id.len() == 8 {
-                            item.push_str(" (span id ");
-                            item.push_str(&ids::to_hex(&span.span_id));
-                            item.push(')');
-                        }
-                        rejected.push(Rejection::new(item, reason));
-                    }
-                }
-            }
-        }
-        if spans.is_empty() {
-            continue;
-        }
-        batches
-            .push(model::Batch { spans, process: Some(resource_to_process(rs.resource.as_ref())) });
-    }
-    (batches, rejected)
+    let bytes = wire::encode_request(request);
+    let mut sink = ModelSink::default();
+    // Our own canonical encoding: it parses, and never needs merging.
+    let rejected = match wire::TracesView::parse(&bytes) {
+        Ok(view) => map_request(&view, &mut sink),
+        Err(_) => Vec::new(),
+    };
+    (sink.batches, rejected)
 }
 
 /// A resource as a Jaeger process: `service.name` → `serviceName` (`unknown_service` when
 /// missing, as the SDK's default resource says), the other attributes → typed process tags,
 /// a non-zero dropped count → `otel.dropped_attributes_count`.
 pub fn resource_to_process(resource: Option<&Resource>) -> model::Process {
+    let Some(resource) = resource else { return process_view(None).to_model() };
+    let request = ExportTraceServiceRequest {
+        resource_spans: vec![crate::otlp::model::ResourceSpans {
+            resource: Some(resource.clone()),
+            ..Default::default()
+        }],
+    };
+    let bytes = wire::encode_request(&request);
+    let view = wire::TracesView::parse(&bytes).ok();
+    let rs = view.as_ref().and_then(|v| v.resource_spans().next());
+    process_view(rs.and_then(|rs| rs.resource)).to_model()
+}
+
+/// The process of a resource (see [`resource_to_process`]).
+fn process_view<'a>(resource: Option<ResourceView<'a>>) -> ProcessView<'a> {
     let Some(resource) = resource else {
-        return model::Process { service_name: UNKNOWN_SERVICE.to_string(), tags: Vec::new() };
+        return ProcessView { service_name: Cow::Borrowed(UNKNOWN_SERVICE), tags: Vec::new() };
     };
     let mut service_name = None;
-    let mut tags = Vec::with_capacity(resource.attributes.len() + 1);
-    for kv in &resource.attributes {
+    let mut tags = Vec::new();
+    for kv in resource.attributes() {
         if service_name.is_none() && kv.key == "service.name" {
-            let value = kv.value.as_ref().and_then(|v| v.value.as_ref());
-            service_name = Some(match value {
-                Some(Value::StringValue(s)) => s.clone(),
-                other => attributes::to_tag_string(other),
+            service_name = Some(match kv.value {
+                Some(AnyValueView::String(s)) => Cow::Borrowed(s),
+                other => Cow::Owned(attributes::to_tag_string(
+                    other.map(|v| v.to_model()).and_then(|v| v.value).as_ref(),
+                )),
             });
             continue;
         }
-        tags.push(kv_from_otlp(kv));
+        tags.push(tag(kv.key, kv.value));
     }
     if resource.dropped_attributes_count != 0 {
-        tags.push(int_tag(TAG_DROPPED_ATTRIBUTES, resource.dropped_attributes_count.into()));
+        tags.push(Tag::long(TAG_DROPPED_ATTRIBUTES, resource.dropped_attributes_count.into()));
     }
-    model::Process {
-        service_name: service_name.unwrap_or_else(|| UNKNOWN_SERVICE.to_string()),
-        tags,
-    }
+    ProcessView { service_name: service_name.unwrap_or(Cow::Borrowed(UNKNOWN_SERVICE)), tags }
 }
 
 /// An OTLP attribute as a Jaeger tag: primitive types keep their type, bytes become BINARY,
 /// arrays and maps become JSON text (spec), an empty value an empty string.
-pub fn kv_from_otlp(kv: &KeyValue) -> model::KeyValue {
-    value_to_tag(kv.key.clone(), kv.value.as_ref())
+fn tag<'a>(key: &'a str, value: Option<AnyValueView<'a>>) -> Tag<'a> {
+    let value = match value {
+        Some(AnyValueView::String(s)) => TagValue::Str(Cow::Borrowed(s)),
+        Some(AnyValueView::Bool(b)) => TagValue::Bool(b),
+        Some(AnyValueView::Int(i)) => TagValue::Long(i),
+        Some(AnyValueView::Double(d)) => TagValue::Double(d),
+        Some(AnyValueView::Bytes(b)) => TagValue::Binary(b),
+        Some(v @ (AnyValueView::Array(_) | AnyValueView::KvList(_))) => {
+            let mut out = Vec::new();
+            json_text(&mut out, &v);
+            TagValue::Str(Cow::Owned(String::from_utf8(out).unwrap_or_default()))
+        }
+        None | Some(AnyValueView::Empty) => TagValue::Str(Cow::Borrowed("")),
+    };
+    Tag { key: Cow::Borrowed(key), value }
 }
 
-fn value_to_tag(key: String, value: Option<&AnyValue>) -> model::KeyValue {
-    let mut tag = model::KeyValue { key, ..Default::default() };
-    match value.and_then(|v| v.value.as_ref()) {
-        Some(Value::StringValue(s)) => tag.v_str = s.clone(),
-        Some(Value::BoolValue(b)) => {
-            tag.v_type = ValueType::Bool as i32;
-            tag.v_bool = *b;
+/// A value as JSON text, exactly as `attributes::to_json(..).to_string()` renders it; arrays
+/// of plain values are written directly, maps go through the owned model (serde_json sorts
+/// their keys).
+fn json_text(out: &mut Vec<u8>, value: &AnyValueView<'_>) {
+    use base64::Engine;
+    // Writing JSON into a Vec cannot fail.
+    match *value {
+        AnyValueView::Empty => out.extend_from_slice(b"null"),
+        AnyValueView::String(s) => {
+            let _ = serde_json::to_writer(&mut *out, s);
         }
-        Some(Value::IntValue(i)) => {
-            tag.v_type = ValueType::Int64 as i32;
-            tag.v_int64 = *i;
+        AnyValueView::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        AnyValueView::Int(i) => {
+            let _ = serde_json::to_writer(&mut *out, &i);
         }
-        Some(Value::DoubleValue(d)) => {
-            tag.v_type = ValueType::Float64 as i32;
-            tag.v_float64 = *d;
+        AnyValueView::Double(d) if d.is_finite() => {
+            let _ = serde_json::to_writer(&mut *out, &d);
         }
-        Some(Value::BytesValue(b)) => {
-            tag.v_type = ValueType::Binary as i32;
-            tag.v_binary = b.clone();
+        AnyValueView::Double(d) => {
+            let _ = serde_json::to_writer(&mut *out, &d.to_string());
         }
-        Some(other @ (Value::ArrayValue(_) | Value::KvlistValue(_))) => {
-            tag.v_str = attributes::to_json(Some(other)).to_string();
+        AnyValueView::Bytes(b) => {
+            out.push(b'"');
+            out.extend_from_slice(base64::engine::general_purpose::STANDARD.encode(b).as_bytes());
+            out.push(b'"');
         }
-        None => {}
-    }
-    tag
-}
-
-fn string_tag(key: &str, value: impl Into<String>) -> model::KeyValue {
-    model::KeyValue { key: key.to_string(), v_str: value.into(), ..Default::default() }
-}
-
-fn int_tag(key: &str, value: i64) -> model::KeyValue {
-    model::KeyValue {
-        key: key.to_string(),
-        v_type: ValueType::Int64 as i32,
-        v_int64: value,
-        ..Default::default()
-    }
-}
-
-fn bool_tag(key: &str, value: bool) -> model::KeyValue {
-    model::KeyValue {
-        key: key.to_string(),
-        v_type: ValueType::Bool as i32,
-        v_bool: value,
-        ..Default::default()
+        AnyValueView::Array(a) => {
+            out.push(b'[');
+            for (i, v) in a.values().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_text(out, &v);
+            }
+            out.push(b']');
+        }
+        AnyValueView::KvList(_) => {
+            let owned = value.to_model();
+            let json = attributes::to_json(owned.value.as_ref());
+            {
+                let _ = serde_json::to_writer(&mut *out, &json);
+            };
+        }
     }
 }
 
 /// The tags every span of one scope carries, built once per scope.
-struct ScopeTags {
+struct ScopeTags<'a> {
     /// `otel.scope.name`/`otel.library.name`, `otel.scope.version`/`otel.library.version`.
-    tags: Vec<model::KeyValue>,
+    tags: Vec<Tag<'a>>,
     /// Scope attributes, recorded on the span as the spec asks (span attributes win).
-    attributes: Vec<model::KeyValue>,
+    attributes: Vec<Tag<'a>>,
     has_name: bool,
     has_version: bool,
 }
 
-impl ScopeTags {
-    fn new(scope: Option<&InstrumentationScope>) -> Self {
+impl<'a> ScopeTags<'a> {
+    fn new(scope: Option<ScopeView<'a>>) -> Self {
         let mut out = ScopeTags {
             tags: Vec::new(),
             attributes: Vec::new(),
@@ -169,15 +203,15 @@ impl ScopeTags {
         let Some(scope) = scope else { return out };
         if !scope.name.is_empty() {
             out.has_name = true;
-            out.tags.push(string_tag(TAG_SCOPE_NAME, scope.name.as_str()));
-            out.tags.push(string_tag(TAG_LIBRARY_NAME, scope.name.as_str()));
+            out.tags.push(Tag::str(TAG_SCOPE_NAME, scope.name));
+            out.tags.push(Tag::str(TAG_LIBRARY_NAME, scope.name));
         }
         if !scope.version.is_empty() {
             out.has_version = true;
-            out.tags.push(string_tag(TAG_SCOPE_VERSION, scope.version.as_str()));
-            out.tags.push(string_tag(TAG_LIBRARY_VERSION, scope.version.as_str()));
+            out.tags.push(Tag::str(TAG_SCOPE_VERSION, scope.version));
+            out.tags.push(Tag::str(TAG_LIBRARY_VERSION, scope.version));
         }
-        out.attributes = scope.attributes.iter().map(kv_from_otlp).collect();
+        out.attributes = scope.attributes().map(|kv| tag(kv.key, kv.value)).collect();
         out
     }
 }
@@ -197,7 +231,11 @@ mod tag_bit {
     pub const DROPPED_LINKS: u16 = 1 << 9;
 }
 
+#[inline]
 fn protocol_bit(key: &str) -> u16 {
+    if !matches!(key.as_bytes().first(), Some(b's' | b'e' | b'o' | b'w')) {
+        return 0;
+    }
     match key {
         TAG_SPAN_KIND => tag_bit::KIND,
         TAG_STATUS_CODE => tag_bit::STATUS_CODE,
@@ -213,32 +251,55 @@ fn protocol_bit(key: &str) -> u16 {
     }
 }
 
-fn timestamp(ns: u64) -> model::Timestamp {
-    // Both parts fit: u64::MAX / 1e9 < i64::MAX and the remainder < 1e9.
-    model::Timestamp {
-        seconds: (ns / NANOS_PER_SECOND) as i64,
-        nanos: (ns % NANOS_PER_SECOND) as i32,
+/// Maps every span of a checked OTLP request into `sink`; returns the spans Jaeger cannot
+/// carry (see [`otlp_to_batches`]).
+pub fn map_request<S: JaegerSink>(request: &wire::TracesView<'_>, sink: &mut S) -> Vec<Rejection> {
+    let mut rejected = Vec::new();
+    let mut view = SpanView::default();
+    for (i, rs) in request.resource_spans().enumerate() {
+        let process = process_view(rs.resource);
+        let mut begun = false;
+        for (j, ss) in rs.scope_spans().enumerate() {
+            let scope = ScopeTags::new(ss.scope);
+            for (k, span) in ss.spans().enumerate() {
+                match span_view(&span, &scope, &mut view) {
+                    Ok(()) => {
+                        if !begun {
+                            sink.begin_batch(&process);
+                            begun = true;
+                        }
+                        sink.span(&view);
+                    }
+                    Err(reason) => {
+                        let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
+                        if span.span_id.len() == 8 {
+                            item.push_str(" (span id ");
+                            item.push_str(&ids::to_hex(span.span_id));
+                            item.push(')');
+                        }
+                        rejected.push(Rejection::new(item, reason));
+                    }
+                }
+            }
+        }
+        if begun {
+            sink.end_batch();
+        }
     }
+    rejected
 }
 
-fn duration(ns: u64) -> model::Duration {
-    model::Duration {
-        seconds: (ns / NANOS_PER_SECOND) as i64,
-        nanos: (ns % NANOS_PER_SECOND) as i32,
-    }
-}
-
-fn span_from_otlp(span: &Span, scope: &ScopeTags) -> Result<model::Span, String> {
+fn check(span: &OtlpSpan<'_>) -> Result<(), String> {
     if span.trace_id.len() != 16 {
         return Err(format!("trace id has {} bytes, expected 16", span.trace_id.len()));
     }
-    if ids::is_zero(&span.trace_id) {
+    if ids::is_zero(span.trace_id) {
         return Err("trace id is zero".into());
     }
     if span.span_id.len() != 8 {
         return Err(format!("span id has {} bytes, expected 8", span.span_id.len()));
     }
-    if ids::is_zero(&span.span_id) {
+    if ids::is_zero(span.span_id) {
         return Err("span id is zero".into());
     }
     if !span.parent_span_id.is_empty() && span.parent_span_id.len() != 8 {
@@ -253,7 +314,7 @@ fn span_from_otlp(span: &Span, scope: &ScopeTags) -> Result<model::Span, String>
             span.end_time_unix_nano, span.start_time_unix_nano
         ));
     }
-    for (k, link) in span.links.iter().enumerate() {
+    for (k, link) in span.links().enumerate() {
         if link.trace_id.len() != 16 || link.span_id.len() != 8 {
             return Err(format!(
                 "links[{k}] has a {}-byte trace id and a {}-byte span id, expected 16 and 8",
@@ -262,53 +323,58 @@ fn span_from_otlp(span: &Span, scope: &ScopeTags) -> Result<model::Span, String>
             ));
         }
     }
+    Ok(())
+}
 
-    let has_parent = !span.parent_span_id.is_empty() && !ids::is_zero(&span.parent_span_id);
-    let mut references = Vec::with_capacity(span.links.len() + usize::from(has_parent));
+/// Maps one OTLP span into `out` (reused from span to span).
+fn span_view<'a>(
+    span: &OtlpSpan<'a>,
+    scope: &ScopeTags<'a>,
+    out: &mut SpanView<'a>,
+) -> Result<(), String> {
+    check(span)?;
+    out.clear();
+    out.trace_id = Id::from_slice(span.trace_id);
+    out.span_id = Id::from_slice(span.span_id);
+    out.operation_name = Cow::Borrowed(span.name);
+
+    let has_parent = !span.parent_span_id.is_empty() && !ids::is_zero(span.parent_span_id);
     if has_parent {
-        // Proto has no parent field: the parent is the first CHILD_OF reference (spec).
-        references.push(model::SpanRef {
-            trace_id: span.trace_id.clone(),
-            span_id: span.parent_span_id.clone(),
+        // Jaeger's parent is the first CHILD_OF reference (spec); the Thrift writer also
+        // gives it as parentSpanId.
+        out.references.push(RefView {
+            trace_id: out.trace_id,
+            span_id: Id::from_slice(span.parent_span_id),
             ref_type: SpanRefType::ChildOf as i32,
         });
     }
-    for link in &span.links {
-        if ids::is_zero(&link.trace_id) || ids::is_zero(&link.span_id) {
+    for link in span.links() {
+        if ids::is_zero(link.trace_id) || ids::is_zero(link.span_id) {
             continue;
         }
         // Links are FOLLOWS_FROM (spec). One that came from an extra Jaeger CHILD_OF
         // reference (attribute `opentracing.ref_type` = `child_of`) goes back to CHILD_OF,
         // unless that would make it read as the parent on the way back in.
-        let child_of = attributes::get_str(&link.attributes, ATTR_REF_TYPE) == Some("child_of")
+        let ref_type = link.attributes().find(|kv| kv.key == ATTR_REF_TYPE).and_then(|kv| kv.value);
+        let child_of = matches!(ref_type, Some(AnyValueView::String("child_of")))
             && (has_parent || link.trace_id != span.trace_id);
-        references.push(model::SpanRef {
-            trace_id: link.trace_id.clone(),
-            span_id: link.span_id.clone(),
+        out.references.push(RefView {
+            trace_id: Id::from_slice(link.trace_id),
+            span_id: Id::from_slice(link.span_id),
             ref_type: if child_of { SpanRefType::ChildOf } else { SpanRefType::FollowsFrom } as i32,
         });
     }
 
-    // Which protocol tags this span gets.
-    let kind = match SpanKind::try_from(span.kind) {
-        Ok(SpanKind::Client) => Some("client"),
-        Ok(SpanKind::Server) => Some("server"),
-        Ok(SpanKind::Producer) => Some("producer"),
-        Ok(SpanKind::Consumer) => Some("consumer"),
-        // INTERNAL SHOULD NOT get a tag (spec); UNSPECIFIED has nothing to say.
-        _ => None,
-    };
-    let (code, message) = match &span.status {
-        Some(s) => (StatusCode::try_from(s.code).unwrap_or(StatusCode::Unset), s.message.as_str()),
+    // Which protocol tags this span gets. INTERNAL SHOULD NOT get a kind tag (spec),
+    // UNSPECIFIED has nothing to say.
+    let kind = SpanKind::try_from(span.kind).ok().and_then(span_kind_name);
+    let (code, message) = match span.status {
+        Some(s) => (StatusCode::try_from(s.code).unwrap_or(StatusCode::Unset), s.message),
         None => (StatusCode::Unset, ""),
     };
-    let code_name = match code {
-        StatusCode::Ok => Some("OK"),
-        StatusCode::Error => Some("ERROR"),
-        StatusCode::Unset => None,
-    };
-    // An UNSET status MUST NOT be reported, its description included.
-    let description = code_name.is_some() && !message.is_empty();
+    let code_name = status_code_name(code);
+    // The description only means something with ERROR (spec); UNSET is not reported at all.
+    let description = code == StatusCode::Error && !message.is_empty();
     let mut written = 0u16;
     let mut bit = |cond: bool, b: u16| {
         if cond {
@@ -326,41 +392,39 @@ fn span_from_otlp(span: &Span, scope: &ScopeTags) -> Result<model::Span, String>
     bit(span.dropped_events_count != 0, tag_bit::DROPPED_EVENTS);
     bit(span.dropped_links_count != 0, tag_bit::DROPPED_LINKS);
 
-    let mut tags =
-        Vec::with_capacity(span.attributes.len() + scope.tags.len() + scope.attributes.len() + 8);
     let mut debug = false;
-    for kv in &span.attributes {
+    for kv in span.attributes() {
         if kv.key == ATTR_DEBUG {
-            if let Some(Value::BoolValue(b)) = kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                debug = *b;
+            if let Some(AnyValueView::Bool(b)) = kv.value {
+                debug = b;
                 continue;
             }
         }
-        if written & protocol_bit(&kv.key) != 0 {
+        if written & protocol_bit(kv.key) != 0 {
             continue;
         }
-        tags.push(kv_from_otlp(kv));
+        out.tags.push(tag(kv.key, kv.value));
     }
     for a in &scope.attributes {
-        if !span.attributes.iter().any(|kv| kv.key == a.key) {
-            tags.push(a.clone());
+        if !span.attributes().any(|kv| kv.key == a.key) {
+            out.tags.push(a.clone());
         }
     }
     if let Some(kind) = kind {
-        tags.push(string_tag(TAG_SPAN_KIND, kind));
+        out.tags.push(Tag::str(TAG_SPAN_KIND, kind));
     }
     if let Some(code_name) = code_name {
-        tags.push(string_tag(TAG_STATUS_CODE, code_name));
+        out.tags.push(Tag::str(TAG_STATUS_CODE, code_name));
     }
     if code == StatusCode::Error {
-        tags.push(bool_tag(TAG_ERROR, true));
+        out.tags.push(Tag::bool(TAG_ERROR, true));
     }
     if description {
-        tags.push(string_tag(TAG_STATUS_DESCRIPTION, message));
+        out.tags.push(Tag::str(TAG_STATUS_DESCRIPTION, message));
     }
-    tags.extend(scope.tags.iter().cloned());
+    out.tags.extend(scope.tags.iter().cloned());
     if !span.trace_state.is_empty() {
-        tags.push(string_tag(TAG_TRACE_STATE, span.trace_state.as_str()));
+        out.tags.push(Tag::str(TAG_TRACE_STATE, span.trace_state));
     }
     for (key, n) in [
         (TAG_DROPPED_ATTRIBUTES, span.dropped_attributes_count),
@@ -368,7 +432,7 @@ fn span_from_otlp(span: &Span, scope: &ScopeTags) -> Result<model::Span, String>
         (TAG_DROPPED_LINKS, span.dropped_links_count),
     ] {
         if n != 0 {
-            tags.push(int_tag(key, n.into()));
+            out.tags.push(Tag::long(key, n.into()));
         }
     }
 
@@ -379,48 +443,40 @@ fn span_from_otlp(span: &Span, scope: &ScopeTags) -> Result<model::Span, String>
     if debug {
         flags |= model::FLAG_DEBUG;
     }
+    out.flags = flags;
+    out.start_ns = span.start_time_unix_nano.into();
+    out.duration_ns = (span.end_time_unix_nano - span.start_time_unix_nano).into();
 
-    Ok(model::Span {
-        trace_id: span.trace_id.clone(),
-        span_id: span.span_id.clone(),
-        operation_name: span.name.clone(),
-        references,
-        flags,
-        start_time: Some(timestamp(span.start_time_unix_nano)),
-        duration: Some(duration(span.end_time_unix_nano - span.start_time_unix_nano)),
-        tags,
-        logs: span.events.iter().map(event_to_log).collect(),
-        process: None,
-        process_id: String::new(),
-        warnings: Vec::new(),
-    })
-}
-
-/// An event as a log: the name in field `event` (unless an attribute `event` exists, which
-/// takes precedence, spec), the attributes as fields, a non-zero dropped count as
-/// `otel.dropped_attributes_count`.
-fn event_to_log(event: &Event) -> model::Log {
-    let named = !event.name.is_empty() && !event.attributes.iter().any(|kv| kv.key == FIELD_EVENT);
-    let mut fields = Vec::with_capacity(
-        event.attributes.len()
-            + usize::from(named)
-            + usize::from(event.dropped_attributes_count != 0),
-    );
-    if named {
-        fields.push(string_tag(FIELD_EVENT, event.name.as_str()));
+    // Events → logs: the name in field `event` (unless an attribute `event` exists, which
+    // takes precedence, spec), the attributes as fields, a non-zero dropped count as
+    // `otel.dropped_attributes_count`.
+    for event in span.events() {
+        let start = out.log_fields.len();
+        if !event.name.is_empty() && !event.attributes().any(|kv| kv.key == FIELD_EVENT) {
+            out.log_fields.push(Tag::str(FIELD_EVENT, event.name));
+        }
+        out.log_fields.extend(event.attributes().map(|kv| tag(kv.key, kv.value)));
+        if event.dropped_attributes_count != 0 {
+            out.log_fields
+                .push(Tag::long(TAG_DROPPED_ATTRIBUTES, event.dropped_attributes_count.into()));
+        }
+        out.logs.push(LogView {
+            time_ns: event.time_unix_nano.into(),
+            fields: start..out.log_fields.len(),
+        });
     }
-    fields.extend(event.attributes.iter().map(kv_from_otlp));
-    if event.dropped_attributes_count != 0 {
-        fields.push(int_tag(TAG_DROPPED_ATTRIBUTES, event.dropped_attributes_count.into()));
-    }
-    model::Log { timestamp: Some(timestamp(event.time_unix_nano)), fields }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otlp::model::span::Link;
-    use crate::otlp::model::{ArrayValue, ResourceSpans, ScopeSpans, Status};
+    use crate::jaeger::model::ValueType;
+    use crate::otlp::model::span::{Event, Link};
+    use crate::otlp::model::{
+        any_value::Value, AnyValue, ArrayValue, InstrumentationScope, KeyValue, ResourceSpans,
+        ScopeSpans, Span, Status,
+    };
 
     const TRACE: [u8; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
@@ -564,7 +620,8 @@ mod tests {
         // The generated `error=true` overrides the span's own `error` attribute.
         assert_eq!(t.iter().filter(|t| t.key == TAG_ERROR).count(), 1);
 
-        let t = with(StatusCode::Ok, "");
+        // OK: the code, never the description (it only means something with ERROR).
+        let t = with(StatusCode::Ok, "fine");
         assert_eq!(tag_str(&t, TAG_STATUS_CODE), Some("OK"));
         assert_eq!(tag(&t, TAG_STATUS_DESCRIPTION), None);
         assert_eq!(tag_str(&t, TAG_ERROR), Some("old"));

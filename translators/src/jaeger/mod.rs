@@ -1,45 +1,28 @@
 //! Jaeger: Thrift (agent compact / binary, collector binary), api_v2 protobuf and query JSON.
 //!
-//! Every codec reads into and writes from the api_v2 model ([`model`]); the one mapping between
-//! that model and OTLP lives in [`to_otlp`] and [`from_otlp`].
+//! There is one Jaeger ⇄ OTLP mapping, on [`view::SpanView`]: [`to_otlp`] (Jaeger → OTLP
+//! protobuf) and [`from_otlp`] (OTLP protobuf views → Jaeger). The Thrift codec reads and
+//! writes views directly ([`thrift_direct`]); the api_v2 codecs (protobuf, JSON) convert their
+//! model to and from views. Every entry point below, the owned API ([`crate::decode_traces`],
+//! [`crate::encode_traces`]) and the bytes-to-bytes routes of [`transcode_fast`] alike, runs
+//! that one mapping: the owned OTLP model goes through [`crate::otlp::wire`] on the way.
 
 pub mod from_otlp;
 pub mod json;
 pub mod model;
 pub mod proto;
 pub mod thrift;
+pub mod thrift_direct;
 pub mod to_otlp;
+pub mod view;
 
 use crate::otlp::model::ExportTraceServiceRequest;
-use crate::{DecodeError, Decoded, Encoded};
+use crate::otlp::wire::{self, TracesView};
+use crate::{DecodeError, Decoded, Encoded, Format};
+use prost::Message;
 
-/// Span tag holding the OpenTracing span kind (`client`, `server`, `producer`, `consumer`,
-/// `internal`).
-pub const TAG_SPAN_KIND: &str = "span.kind";
-/// Span tag `error`: bool `true` marks a failed span.
-pub const TAG_ERROR: &str = "error";
-/// Span tag holding the OTLP status code name (`OK` / `ERROR`).
-pub const TAG_STATUS_CODE: &str = "otel.status_code";
-/// Span tag holding the OTLP status message.
-pub const TAG_STATUS_DESCRIPTION: &str = "otel.status_description";
-/// Span tag holding the instrumentation scope name.
-pub const TAG_SCOPE_NAME: &str = "otel.scope.name";
-/// Span tag holding the instrumentation scope version.
-pub const TAG_SCOPE_VERSION: &str = "otel.scope.version";
-/// Deprecated alias of [`TAG_SCOPE_NAME`], still written (the spec asks for it) and read.
-pub const TAG_LIBRARY_NAME: &str = "otel.library.name";
-/// Deprecated alias of [`TAG_SCOPE_VERSION`], still written and read.
-pub const TAG_LIBRARY_VERSION: &str = "otel.library.version";
-/// Span tag holding the W3C trace state.
-pub const TAG_TRACE_STATE: &str = "w3c.tracestate";
-/// Span tag / log field / process tag: the OTLP dropped attributes count.
-pub const TAG_DROPPED_ATTRIBUTES: &str = "otel.dropped_attributes_count";
 /// Log field used for the event's dropped attributes by older spec versions (read only).
 pub const TAG_EVENT_DROPPED_ATTRIBUTES_OLD: &str = "otel.event.dropped_attributes_count";
-/// Span tag: the OTLP dropped events count.
-pub const TAG_DROPPED_EVENTS: &str = "otel.dropped_events_count";
-/// Span tag: the OTLP dropped links count.
-pub const TAG_DROPPED_LINKS: &str = "otel.dropped_links_count";
 /// Log field holding the event name.
 pub const FIELD_EVENT: &str = "event";
 /// Log field read as the event name when a log has no `event` field (the OpenTelemetry Python
@@ -48,48 +31,36 @@ pub const FIELD_MESSAGE: &str = "message";
 /// Link attribute keeping the OpenTracing reference type of a reference that is not
 /// FOLLOWS_FROM.
 pub const ATTR_REF_TYPE: &str = "opentracing.ref_type";
-/// OTLP span attribute carrying Jaeger's (and Zipkin's) debug flag (project decision).
-pub const ATTR_DEBUG: &str = "otelbridge.debug";
 /// Process tag Jaeger clients use for the host name; read as `host.name`.
 pub const PROCESS_HOSTNAME: &str = "hostname";
 /// The service name written when a resource has no `service.name` (the SDK default).
 pub const UNKNOWN_SERVICE: &str = "unknown_service";
 
-/// Maps Thrift batches to OTLP, one request per batch (per message), so that concatenated
-/// messages stay apart; rejections name the batch by its position in the input.
-fn thrift_batches_to_otlp(batches: Vec<thrift::ThriftBatch>) -> Decoded {
-    let mut decoded = Decoded { requests: Vec::with_capacity(batches.len()), rejected: Vec::new() };
-    for (i, tb) in batches.into_iter().enumerate() {
-        // seqNo and ClientStats are the client's bookkeeping; OTLP has no place for them.
-        let mut builder = crate::otlp::grouping::TracesBuilder::new();
-        to_otlp::push_batch(&mut builder, i, tb.batch, &mut decoded.rejected);
-        decoded.requests.push(builder.finish());
-    }
-    decoded
+/// OTLP protobuf bytes of our own making → the owned model.
+fn decode_own(bytes: &[u8]) -> ExportTraceServiceRequest {
+    // Written by `otlp::wire`: canonical protobuf, it decodes.
+    ExportTraceServiceRequest::decode(bytes).unwrap_or_default()
+}
+
+/// Thrift → OTLP, one request per message (or bare batch), so that concatenated messages
+/// stay apart; rejections name the batch by its position in the input.
+fn thrift_to_otlp(format: Format, input: &[u8]) -> Result<Decoded, DecodeError> {
+    let mapped = thrift_direct::to_otlp(format, input)?;
+    // seqNo and ClientStats are the client's bookkeeping; OTLP has no place for them.
+    let requests = mapped.requests.iter().map(|r| decode_own(&mapped.bytes[r.clone()])).collect();
+    Ok(Decoded { requests, rejected: mapped.rejected })
 }
 
 /// Agent UDP payload (compact `emitBatch` message(s)) → OTLP, one request per message.
 pub fn thrift_compact_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let batches = thrift::decode_agent_messages(thrift::Protocol::Compact, input)?;
-    Ok(thrift_batches_to_otlp(batches))
+    thrift_to_otlp(Format::JaegerThriftCompact, input)
 }
 /// Collector HTTP body (bare binary `Batch` struct(s)) → OTLP, one request per batch.
 ///
 /// Binary-protocol `emitBatch` messages (the Node client's UDP payload, port 6832) are read too,
 /// since `--from jaeger-thrift-binary` may be given either.
 pub fn thrift_binary_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let batches = if looks_like_binary_message(input) {
-        thrift::decode_agent_messages(thrift::Protocol::Binary, input)?
-    } else {
-        thrift::decode_batches(input)?
-    };
-    Ok(thrift_batches_to_otlp(batches))
-}
-
-/// A strict binary-protocol message starts with version 0x8001; a bare `Batch` starts with a
-/// field header (type STRUCT = 12, id 1 for `process`), never 0x80.
-fn looks_like_binary_message(input: &[u8]) -> bool {
-    input.len() >= 2 && input[0] == 0x80 && input[1] == 0x01
+    thrift_to_otlp(Format::JaegerThriftBinary, input)
 }
 
 /// `PostSpansRequest` → OTLP: one request; spans the mapping rejects are in
@@ -107,35 +78,92 @@ pub fn json_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
     rejected.extend(mapped);
     Ok(Decoded { requests: vec![request], rejected })
 }
+
+/// OTLP protobuf views → a Jaeger format (`to` must be one).
+fn from_otlp_view(to: Format, view: &TracesView<'_>) -> Encoded {
+    let (bytes, rejected) = match to {
+        Format::JaegerThriftCompact => thrift_direct::from_otlp(thrift::Protocol::Compact, view),
+        Format::JaegerThriftBinary => thrift_direct::from_otlp(thrift::Protocol::Binary, view),
+        _ => {
+            let mut sink = from_otlp::ModelSink::default();
+            let rejected = from_otlp::map_request(view, &mut sink);
+            let bytes = match to {
+                Format::JaegerJson => json::encode(&sink.batches),
+                _ => proto::encode(sink.batches),
+            };
+            (bytes, rejected)
+        }
+    };
+    Encoded { bytes, rejected }
+}
+
+/// The owned model → a Jaeger format, through its protobuf views (one mapping).
+fn from_otlp_model(to: Format, request: &ExportTraceServiceRequest) -> Encoded {
+    let bytes = wire::encode_request(request);
+    match TracesView::parse(&bytes) {
+        Ok(view) => from_otlp_view(to, &view),
+        // Never: our own canonical encoding parses.
+        Err(_) => Encoded::default(),
+    }
+}
+
 /// OTLP → agent UDP payload: one compact `emitBatch` message per OTLP resource.
 pub fn otlp_to_thrift_compact(request: &ExportTraceServiceRequest) -> Encoded {
-    let (batches, rejected) = from_otlp::otlp_to_batches(request);
-    Encoded { bytes: thrift::encode_agent_messages(thrift::Protocol::Compact, &batches), rejected }
+    from_otlp_model(Format::JaegerThriftCompact, request)
 }
 /// OTLP → collector HTTP body: one bare binary `Batch` per OTLP resource, concatenated.
 pub fn otlp_to_thrift_binary(request: &ExportTraceServiceRequest) -> Encoded {
-    let (batches, rejected) = from_otlp::otlp_to_batches(request);
-    Encoded { bytes: thrift::encode_batches(&batches), rejected }
+    from_otlp_model(Format::JaegerThriftBinary, request)
 }
 /// OTLP → `PostSpansRequest` (one message, one batch; see [`proto::encode`]).
 pub fn otlp_to_proto(request: &ExportTraceServiceRequest) -> Encoded {
-    let (batches, rejected) = from_otlp::otlp_to_batches(request);
-    Encoded { bytes: proto::encode(batches), rejected }
+    from_otlp_model(Format::JaegerProto, request)
 }
 /// OTLP → query-API JSON.
 pub fn otlp_to_json(request: &ExportTraceServiceRequest) -> Encoded {
-    let (batches, rejected) = from_otlp::otlp_to_batches(request);
-    Encoded { bytes: json::encode(&batches), rejected }
+    from_otlp_model(Format::JaegerJson, request)
 }
 
-/// A direct bytes-to-bytes route for `from` → `to` when one exists (pairs of a Jaeger format
-/// and OTLP protobuf); `None` sends [`crate::transcode`] down the decode-then-encode route.
+/// A direct bytes-to-bytes route for `from` → `to` when one exists: any Jaeger format →
+/// OTLP protobuf, OTLP protobuf → any Jaeger format, without the owned OTLP model (and, for
+/// Thrift, without any owned model). `None` sends [`crate::transcode`] down the
+/// decode-then-encode route (other pairs, and OTLP input whose singular fields repeat, which
+/// protobuf merges). The output is the same as that route's.
 pub fn transcode_fast(
-    _from: crate::Format,
-    _to: crate::Format,
-    _input: &[u8],
+    from: Format,
+    to: Format,
+    input: &[u8],
 ) -> Option<Result<Encoded, DecodeError>> {
-    None
+    use Format::*;
+    match (from, to) {
+        (JaegerThriftCompact | JaegerThriftBinary, OtlpProto) => Some(
+            thrift_direct::to_otlp(from, input)
+                .map(|m| Encoded { bytes: m.bytes, rejected: m.rejected }),
+        ),
+        (JaegerProto | JaegerJson, OtlpProto) => {
+            let (batches, mut rejected) = match from {
+                JaegerProto => match proto::decode(input) {
+                    Ok(batch) => (vec![batch], Vec::new()),
+                    Err(e) => return Some(Err(e)),
+                },
+                _ => match json::decode(input) {
+                    Ok(decoded) => decoded,
+                    Err(e) => return Some(Err(e)),
+                },
+            };
+            let (bytes, mapped) = to_otlp::batches_to_otlp_bytes(&batches);
+            rejected.extend(mapped);
+            Some(Ok(Encoded { bytes, rejected }))
+        }
+        (OtlpProto, JaegerThriftCompact | JaegerThriftBinary | JaegerProto | JaegerJson) => {
+            match TracesView::parse(input) {
+                Err(e) => Some(Err(e)),
+                Ok(view) if view.needs_merge() => None,
+                Ok(view) => Some(Ok(from_otlp_view(to, &view))),
+            }
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -54,11 +54,11 @@ pub const EMIT_ZIPKIN_BATCH: &str = "emitZipkinBatch";
 const PRESIZE_CAP: usize = 1024;
 
 // Thrift TagType codes.
-const TAG_STRING: i32 = 0;
-const TAG_DOUBLE: i32 = 1;
-const TAG_BOOL: i32 = 2;
-const TAG_LONG: i32 = 3;
-const TAG_BINARY: i32 = 4;
+pub(super) const TAG_STRING: i32 = 0;
+pub(super) const TAG_DOUBLE: i32 = 1;
+pub(super) const TAG_BOOL: i32 = 2;
+pub(super) const TAG_LONG: i32 = 3;
+pub(super) const TAG_BINARY: i32 = 4;
 
 /// One Thrift `Batch` as read: the model batch plus the client's bookkeeping fields.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -215,10 +215,27 @@ fn read_messages<'a, R: ProtocolReader<'a>>(
     r: &mut R,
     format: Format,
 ) -> Result<Vec<ThriftBatch>, DecodeError> {
+    let mut out = Vec::with_capacity(1);
+    for_each_message(r, format, |r| match read_emit_batch_args(r)? {
+        Some(batch) => {
+            out.push(batch);
+            Ok(true)
+        }
+        None => Ok(false),
+    })?;
+    Ok(out)
+}
+
+/// Reads concatenated `emitBatch` messages: checks each header, then lets `args` read the
+/// arguments struct; `args` returns whether it held a batch (field 1).
+pub(super) fn for_each_message<'a, R: ProtocolReader<'a>>(
+    r: &mut R,
+    format: Format,
+    mut args: impl FnMut(&mut R) -> Result<bool, ThriftError>,
+) -> Result<(), DecodeError> {
     if r.is_empty() {
         return Err(DecodeError::new(format, Location::Input, "empty input: no emitBatch message"));
     }
-    let mut out = Vec::with_capacity(1);
     while !r.is_empty() {
         let at = r.position();
         let err = |reason: String| DecodeError::new(format, Location::Offset(at), reason);
@@ -240,12 +257,11 @@ fn read_messages<'a, R: ProtocolReader<'a>>(
                 msg.kind
             )));
         }
-        match read_emit_batch_args(r).map_err(|e| e.into_decode_error(format))? {
-            Some(batch) => out.push(batch),
-            None => return Err(err("emitBatch arguments hold no batch (field 1)".into())),
+        if !args(r).map_err(|e| e.into_decode_error(format))? {
+            return Err(err("emitBatch arguments hold no batch (field 1)".into()));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn read_emit_batch_args<'a, R: ProtocolReader<'a>>(

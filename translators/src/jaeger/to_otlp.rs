@@ -1,208 +1,226 @@
-//! Jaeger api_v2 model → OTLP: the one way in for every Jaeger codec (Thrift, protobuf, JSON).
+//! Jaeger → OTLP: the one way in for every Jaeger codec (Thrift, protobuf, JSON), on
+//! [`SpanView`]s, written straight as OTLP protobuf.
 //!
-//! The model is taken by value so that strings and byte vectors move into OTLP instead of
-//! being copied. Each span's tags are walked once: the protocol tags (`span.kind`,
-//! `otel.status_*`, `error`, `otel.scope.*`, `otel.library.*`, `w3c.tracestate`,
-//! `otel.dropped_*_count`) are set aside, turned into native OTLP fields when their value can
-//! be read, and put back as ordinary attributes when it cannot, so nothing is lost. Spans are
-//! grouped by resource (the batch's process, or the span's own) and by scope, in first-seen
-//! order. The rules, and where they differ from the Collector, are in docs/mappings/traces.md.
+//! The Thrift codec feeds spans to [`ToOtlp`] as it reads them (no owned model); the api_v2
+//! codecs (protobuf, JSON) go through [`batches_to_otlp`], which views their model. Each span's
+//! tags are walked once to find the protocol tags (`span.kind`, `otel.status_*`, `error`,
+//! `otel.scope.*`, `otel.library.*`, `w3c.tracestate`, `otel.dropped_*_count`); those whose
+//! value can be read become native OTLP fields, the others are put back as ordinary attributes,
+//! after the rest, so nothing is lost. Spans are grouped by resource (the batch's process, or
+//! the span's own) and by scope, in first-seen order. The rules, and where they differ from
+//! the Collector, are in docs/mappings/traces.md.
 
-use super::model::{self, SpanRefType, ValueType};
-use super::{
-    ATTR_DEBUG, ATTR_REF_TYPE, FIELD_EVENT, FIELD_MESSAGE, PROCESS_HOSTNAME,
-    TAG_DROPPED_ATTRIBUTES, TAG_DROPPED_EVENTS, TAG_DROPPED_LINKS, TAG_ERROR,
-    TAG_EVENT_DROPPED_ATTRIBUTES_OLD, TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME,
+use super::view::{ProcessView, SpanView, Tag, TagValue};
+use super::{model, TAG_EVENT_DROPPED_ATTRIBUTES_OLD};
+use super::{ATTR_REF_TYPE, FIELD_EVENT, FIELD_MESSAGE, PROCESS_HOSTNAME};
+use crate::ids;
+use crate::otlp::conventions::{
+    parse_span_kind, parse_status_code, ATTR_DEBUG, TAG_DROPPED_ATTRIBUTES, TAG_DROPPED_EVENTS,
+    TAG_DROPPED_LINKS, TAG_ERROR, TAG_LIBRARY_NAME, TAG_LIBRARY_VERSION, TAG_SCOPE_NAME,
     TAG_SCOPE_VERSION, TAG_SPAN_KIND, TAG_STATUS_CODE, TAG_STATUS_DESCRIPTION, TAG_TRACE_STATE,
 };
-use crate::ids;
-use crate::otlp::attributes;
-use crate::otlp::grouping::TracesBuilder;
-use crate::otlp::model::span::{Event, Link, SpanKind};
+use crate::otlp::model::span::SpanKind;
 use crate::otlp::model::status::StatusCode;
-use crate::otlp::model::{
-    any_value::Value, AnyValue, ExportTraceServiceRequest, InstrumentationScope, KeyValue,
-    Resource, Span, Status, SPAN_FLAGS_SAMPLED,
-};
+use crate::otlp::model::{ExportTraceServiceRequest, Resource, SPAN_FLAGS_SAMPLED};
+use crate::otlp::wire::{field as f, AnyValueView, ResourceId, TracesWriter, Writer};
 use crate::Rejection;
+use prost::Message;
 
-const NANOS_PER_SECOND: i128 = 1_000_000_000;
-
-/// Maps Jaeger batches to one OTLP request, grouped by resource and scope.
+/// Maps Jaeger batches (api_v2 model) to one OTLP request, grouped by resource and scope.
 ///
 /// Spans that cannot be mapped (zero or malformed ids, negative duration, times before the
 /// epoch) are returned as rejections named `batch[i].spans[j]` (with the span id in hex when
 /// it is readable); the other spans go through.
 pub fn batches_to_otlp(batches: Vec<model::Batch>) -> (ExportTraceServiceRequest, Vec<Rejection>) {
-    let mut builder = TracesBuilder::new();
-    let mut rejected = Vec::new();
-    for (i, batch) in batches.into_iter().enumerate() {
-        push_batch(&mut builder, i, batch, &mut rejected);
-    }
-    (builder.finish(), rejected)
+    let (bytes, rejected) = batches_to_otlp_bytes(&batches);
+    // Our own canonical output: it decodes.
+    let request = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap_or_default();
+    (request, rejected)
 }
 
-/// Adds the spans of one batch to `builder`; `index` names the batch in rejections.
-///
-/// The building block of [`batches_to_otlp`], for callers that want one OTLP request per
-/// input message (e.g. concatenated Thrift messages) while keeping the message index.
-pub fn push_batch(
-    builder: &mut TracesBuilder,
-    index: usize,
-    batch: model::Batch,
-    rejected: &mut Vec<Rejection>,
-) {
-    let model::Batch { spans, process } = batch;
-    let total = spans.len();
-    // resources[0] is the batch's; spans with their own process add theirs. Consecutive spans
-    // usually share a process, so only a change of process costs a conversion.
-    let mut resources = vec![process.map(process_to_resource).unwrap_or_default()];
-    let mut last_own: Option<(model::Process, usize)> = None;
-    let mut run: Option<Run> = None;
-    for (j, mut span) in spans.into_iter().enumerate() {
-        let resource = match span.process.take() {
-            None => 0,
-            Some(p) => match &last_own {
-                Some((last, idx)) if *last == p => *idx,
-                _ => {
-                    resources.push(process_to_resource(p.clone()));
-                    let idx = resources.len() - 1;
-                    last_own = Some((p, idx));
-                    idx
-                }
-            },
-        };
-        let (span, scope) = match span_to_otlp(span) {
-            Ok(mapped) => mapped,
-            Err(bad) => {
-                let mut item = format!("batch[{index}].spans[{j}]");
-                if let Some(id) = bad.span_id {
-                    item.push_str(" (span id ");
-                    item.push_str(&id);
-                    item.push(')');
-                }
-                rejected.push(Rejection::new(item, bad.reason));
-                continue;
-            }
-        };
-        match &mut run {
-            Some(r) if r.resource == resource && r.scope == scope => r.spans.push(span),
-            _ => {
-                if let Some(r) = run.take() {
-                    r.flush(builder, &resources);
-                }
-                let mut spans = Vec::with_capacity(total - j);
-                spans.push(span);
-                run = Some(Run { resource, scope, spans });
-            }
+/// [`batches_to_otlp`] as OTLP protobuf bytes.
+pub fn batches_to_otlp_bytes(batches: &[model::Batch]) -> (Vec<u8>, Vec<Rejection>) {
+    let mut map = ToOtlp::new();
+    let mut rejected = Vec::new();
+    let mut view = SpanView::default();
+    for (i, batch) in batches.iter().enumerate() {
+        let process = batch.process.as_ref().map(ProcessView::from_model);
+        map.begin_batch(process.as_ref());
+        for (j, span) in batch.spans.iter().enumerate() {
+            view.set_from_model(span);
+            map.span(i, j, &view, &mut rejected);
         }
     }
-    if let Some(r) = run {
-        r.flush(builder, &resources);
-    }
-}
-
-/// Consecutive spans sharing a resource and a scope, handed to the builder in one go.
-struct Run {
-    resource: usize,
-    scope: InstrumentationScope,
-    spans: Vec<Span>,
-}
-
-impl Run {
-    fn flush(self, builder: &mut TracesBuilder, resources: &[Resource]) {
-        builder.push_many(resources[self.resource].clone(), self.scope, self.spans);
-    }
+    let mut bytes = Vec::new();
+    map.finish_into(&mut bytes);
+    (bytes, rejected)
 }
 
 /// A process as an OTLP resource: `serviceName` → `service.name`, tags → typed attributes,
 /// `hostname` → `host.name` (unless a `host.name` tag is there too), and
 /// `otel.dropped_attributes_count` → the resource's dropped count.
 pub fn process_to_resource(process: model::Process) -> Resource {
-    let model::Process { service_name, tags } = process;
-    let mut out = Vec::with_capacity(tags.len() + 1);
-    let has_service = !service_name.is_empty();
-    if has_service {
-        out.push(attributes::string("service.name", service_name));
+    let mut w = Writer::new();
+    write_resource(&mut w, Some(&ProcessView::from_model(&process)));
+    Resource::decode(w.as_bytes()).unwrap_or_default()
+}
+
+/// Protocol tag slots, in the order unread ones are put back as attributes.
+mod slot {
+    pub const KIND: usize = 0;
+    pub const ERROR: usize = 1;
+    pub const STATUS_CODE: usize = 2;
+    pub const STATUS_DESCRIPTION: usize = 3;
+    pub const SCOPE_NAME: usize = 4;
+    pub const SCOPE_VERSION: usize = 5;
+    pub const LIBRARY_NAME: usize = 6;
+    pub const LIBRARY_VERSION: usize = 7;
+    pub const TRACE_STATE: usize = 8;
+    pub const DROPPED_ATTRIBUTES: usize = 9;
+    pub const DROPPED_EVENTS: usize = 10;
+    pub const DROPPED_LINKS: usize = 11;
+    pub const COUNT: usize = 12;
+}
+
+#[inline]
+fn slot_of(key: &str) -> Option<usize> {
+    // Every protocol tag starts with one of these; most keys are out after one byte.
+    if !matches!(key.as_bytes().first(), Some(b's' | b'e' | b'o' | b'w')) {
+        return None;
     }
-    let has_host_name = tags.iter().any(|t| t.key == "host.name");
-    let mut dropped = None;
-    for mut tag in tags {
-        match tag.key.as_str() {
-            PROCESS_HOSTNAME if !has_host_name => tag.key = "host.name".to_string(),
-            // serviceName already gave it; OTLP keys must be unique.
-            "service.name" if has_service => continue,
-            TAG_DROPPED_ATTRIBUTES if dropped.is_none() => {
-                if let Some(n) = count(&tag) {
-                    dropped = Some(n);
-                    continue;
-                }
+    Some(match key {
+        TAG_SPAN_KIND => slot::KIND,
+        TAG_ERROR => slot::ERROR,
+        TAG_STATUS_CODE => slot::STATUS_CODE,
+        TAG_STATUS_DESCRIPTION => slot::STATUS_DESCRIPTION,
+        TAG_SCOPE_NAME => slot::SCOPE_NAME,
+        TAG_SCOPE_VERSION => slot::SCOPE_VERSION,
+        TAG_LIBRARY_NAME => slot::LIBRARY_NAME,
+        TAG_LIBRARY_VERSION => slot::LIBRARY_VERSION,
+        TAG_TRACE_STATE => slot::TRACE_STATE,
+        TAG_DROPPED_ATTRIBUTES => slot::DROPPED_ATTRIBUTES,
+        TAG_DROPPED_EVENTS => slot::DROPPED_EVENTS,
+        TAG_DROPPED_LINKS => slot::DROPPED_LINKS,
+        _ => return None,
+    })
+}
+
+const NONE: usize = usize::MAX;
+
+/// The protocol tags of one span: the index of the first tag of each kind, and which were
+/// turned into native fields.
+struct ProtocolTags<'s, 'a> {
+    tags: &'s [Tag<'a>],
+    at: [usize; slot::COUNT],
+    consumed: [bool; slot::COUNT],
+}
+
+impl<'s, 'a> ProtocolTags<'s, 'a> {
+    fn get(&self, s: usize) -> Option<&'s Tag<'a>> {
+        self.tags.get(self.at[s])
+    }
+
+    fn str(&self, s: usize) -> Option<&'s str> {
+        self.get(s).and_then(Tag::as_str)
+    }
+
+    /// Takes the string of a string tag.
+    fn take_str(&mut self, s: usize) -> Option<&'s str> {
+        let v = self.str(s)?;
+        self.consumed[s] = true;
+        Some(v)
+    }
+
+    /// Takes an int tag that fits a count.
+    fn take_count(&mut self, s: usize) -> u32 {
+        match self.get(s).and_then(Tag::count) {
+            Some(n) => {
+                self.consumed[s] = true;
+                n
             }
-            _ => {}
+            None => 0,
         }
-        out.push(kv_to_otlp(tag));
     }
-    Resource { attributes: out, dropped_attributes_count: dropped.unwrap_or(0) }
+
+    /// Scope name or version: the `otel.scope.*` tag, else the `otel.library.*` alias. When
+    /// both are there with different values, the alias stays an attribute.
+    fn take_scope_field(&mut self, scope: usize, library: usize) -> &'s str {
+        match self.take_str(scope) {
+            Some(v) => {
+                if self.str(library) == Some(v) {
+                    self.consumed[library] = true;
+                }
+                v
+            }
+            None => self.take_str(library).unwrap_or_default(),
+        }
+    }
+
+    /// `error` = bool true, or the string `true` in any case.
+    fn error_is_true(&self) -> bool {
+        match self.get(slot::ERROR).map(|t| &t.value) {
+            Some(TagValue::Bool(b)) => *b,
+            Some(TagValue::Str(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        }
+    }
+
+    /// The status, consuming the tags it uses: `error` = true, else `otel.status_code`; the
+    /// message from `otel.status_description`, for ERROR only (it means nothing otherwise).
+    fn take_status(&mut self) -> Option<(StatusCode, &'s str)> {
+        let code = if self.error_is_true() {
+            // `error` is the final word on a Jaeger span's failure; a code tag is redundant.
+            self.consumed[slot::ERROR] = true;
+            if self.str(slot::STATUS_CODE).is_some() {
+                self.consumed[slot::STATUS_CODE] = true;
+            }
+            StatusCode::Error
+        } else {
+            let code = self.str(slot::STATUS_CODE).and_then(parse_status_code)?;
+            self.consumed[slot::STATUS_CODE] = true;
+            code
+        };
+        match code {
+            StatusCode::Unset => None,
+            StatusCode::Ok => Some((code, "")),
+            StatusCode::Error => {
+                Some((code, self.take_str(slot::STATUS_DESCRIPTION).unwrap_or_default()))
+            }
+        }
+    }
 }
 
-/// A Jaeger tag or log field as an OTLP attribute, keeping its type. An unknown value type
-/// is read as a string.
-pub fn kv_to_otlp(kv: model::KeyValue) -> KeyValue {
-    const BOOL: i32 = ValueType::Bool as i32;
-    const INT64: i32 = ValueType::Int64 as i32;
-    const FLOAT64: i32 = ValueType::Float64 as i32;
-    const BINARY: i32 = ValueType::Binary as i32;
-    let value = match kv.v_type {
-        BOOL => Value::BoolValue(kv.v_bool),
-        INT64 => Value::IntValue(kv.v_int64),
-        FLOAT64 => Value::DoubleValue(kv.v_float64),
-        BINARY => Value::BytesValue(kv.v_binary),
-        _ => Value::StringValue(kv.v_str),
-    };
-    KeyValue { key: kv.key, value: Some(AnyValue { value: Some(value) }) }
-}
-
-/// Why a span was rejected, with its span id in hex when it could be read.
-struct Bad {
-    reason: String,
-    span_id: Option<String>,
-}
-
-/// The span's times in ns, checked before anything is moved out of the span.
+/// A span's ids and times, checked before anything is written.
 struct Checked {
     trace_id: [u8; 16],
+    span_id: [u8; 8],
     start: u64,
     end: u64,
 }
 
-fn check(span: &model::Span) -> Result<Checked, String> {
-    if span.span_id.len() != 8 {
+fn check(span: &SpanView<'_>) -> Result<Checked, String> {
+    let Some(span_id) = span.span_id.span_id() else {
         return Err(format!("span id has {} bytes, expected 8", span.span_id.len()));
-    }
-    if ids::is_zero(&span.span_id) {
+    };
+    if ids::is_zero(&span_id) {
         return Err("span id is zero".into());
     }
-    let trace_id = ids::widen_trace_id(&span.trace_id)
+    let trace_id = span
+        .trace_id
+        .trace_id()
         .ok_or_else(|| format!("trace id has {} bytes, expected 16 or 8", span.trace_id.len()))?;
     if ids::is_zero(&trace_id) {
         return Err("trace id is zero".into());
     }
-    let start = timestamp_ns(span.start_time.as_ref())
-        .ok_or("start time is before the Unix epoch or out of range")?;
-    let duration = match span.duration {
-        None => 0,
-        Some(d) => {
-            let ns = i128::from(d.seconds) * NANOS_PER_SECOND + i128::from(d.nanos);
-            if ns < 0 {
-                return Err(format!("negative duration ({ns} ns)"));
-            }
-            ns
-        }
-    };
-    let end = u64::try_from(i128::from(start) + duration)
+    let start = u64::try_from(span.start_ns)
+        .map_err(|_| "start time is before the Unix epoch or out of range".to_string())?;
+    if span.duration_ns < 0 {
+        return Err(format!("negative duration ({} ns)", span.duration_ns));
+    }
+    let end = u64::try_from(span.start_ns + span.duration_ns)
         .map_err(|_| "end time (start + duration) is out of range".to_string())?;
     for (k, r) in span.references.iter().enumerate() {
-        if ids::widen_trace_id(&r.trace_id).is_none() && !r.trace_id.is_empty() {
+        if r.trace_id.trace_id().is_none() && !r.trace_id.is_empty() {
             return Err(format!(
                 "references[{k}] trace id has {} bytes, expected 16 or 8",
                 r.trace_id.len()
@@ -216,355 +234,296 @@ fn check(span: &model::Span) -> Result<Checked, String> {
         }
     }
     for (k, log) in span.logs.iter().enumerate() {
-        if timestamp_ns(log.timestamp.as_ref()).is_none() {
+        if u64::try_from(log.time_ns).is_err() {
             return Err(format!("logs[{k}] timestamp is before the Unix epoch or out of range"));
         }
     }
-    Ok(Checked { trace_id, start, end })
+    Ok(Checked { trace_id, span_id, start, end })
 }
 
-/// A timestamp in ns since the epoch; `None` when before the epoch or past `u64`. A missing
-/// timestamp is 0.
-fn timestamp_ns(ts: Option<&model::Timestamp>) -> Option<u64> {
-    match ts {
-        None => Some(0),
-        Some(t) => {
-            u64::try_from(i128::from(t.seconds) * NANOS_PER_SECOND + i128::from(t.nanos)).ok()
-        }
-    }
-}
-
-/// An int tag that fits an OTLP count.
-fn count(kv: &model::KeyValue) -> Option<u32> {
-    if kv.v_type == ValueType::Int64 as i32 {
-        u32::try_from(kv.v_int64).ok()
-    } else {
-        None
-    }
-}
-
-fn is_string(kv: &model::KeyValue) -> bool {
-    kv.v_type == ValueType::String as i32
-}
-
-/// Takes the string out of a tag when it is a string tag; leaves other tags in place.
-fn take_string(slot: &mut Option<model::KeyValue>) -> Option<String> {
-    match slot {
-        Some(kv) if is_string(kv) => slot.take().map(|kv| kv.v_str),
-        _ => None,
-    }
-}
-
-/// The protocol tags of one span, set aside during the single pass over its tags.
-#[derive(Default)]
-struct ProtocolTags {
-    kind: Option<model::KeyValue>,
-    error: Option<model::KeyValue>,
-    status_code: Option<model::KeyValue>,
-    status_description: Option<model::KeyValue>,
-    scope_name: Option<model::KeyValue>,
-    scope_version: Option<model::KeyValue>,
-    library_name: Option<model::KeyValue>,
-    library_version: Option<model::KeyValue>,
-    trace_state: Option<model::KeyValue>,
-    dropped_attributes: Option<model::KeyValue>,
-    dropped_events: Option<model::KeyValue>,
-    dropped_links: Option<model::KeyValue>,
-}
-
-impl ProtocolTags {
-    /// The slot for a protocol tag key, `None` for an ordinary tag.
-    fn slot(&mut self, key: &str) -> Option<&mut Option<model::KeyValue>> {
-        Some(match key {
-            TAG_SPAN_KIND => &mut self.kind,
-            TAG_ERROR => &mut self.error,
-            TAG_STATUS_CODE => &mut self.status_code,
-            TAG_STATUS_DESCRIPTION => &mut self.status_description,
-            TAG_SCOPE_NAME => &mut self.scope_name,
-            TAG_SCOPE_VERSION => &mut self.scope_version,
-            TAG_LIBRARY_NAME => &mut self.library_name,
-            TAG_LIBRARY_VERSION => &mut self.library_version,
-            TAG_TRACE_STATE => &mut self.trace_state,
-            TAG_DROPPED_ATTRIBUTES => &mut self.dropped_attributes,
-            TAG_DROPPED_EVENTS => &mut self.dropped_events,
-            TAG_DROPPED_LINKS => &mut self.dropped_links,
-            _ => return None,
-        })
-    }
-
-    /// Puts back, as ordinary attributes, the protocol tags that were not consumed.
-    fn put_back(self, out: &mut Vec<KeyValue>) {
-        let all = [
-            self.kind,
-            self.error,
-            self.status_code,
-            self.status_description,
-            self.scope_name,
-            self.scope_version,
-            self.library_name,
-            self.library_version,
-            self.trace_state,
-            self.dropped_attributes,
-            self.dropped_events,
-            self.dropped_links,
-        ];
-        out.extend(all.into_iter().flatten().map(kv_to_otlp));
-    }
-}
-
-fn kind_from(kv: &model::KeyValue) -> Option<SpanKind> {
-    if !is_string(kv) {
-        return None;
-    }
-    let v = kv.v_str.as_str();
-    Some(if v.eq_ignore_ascii_case("client") {
-        SpanKind::Client
-    } else if v.eq_ignore_ascii_case("server") {
-        SpanKind::Server
-    } else if v.eq_ignore_ascii_case("producer") {
-        SpanKind::Producer
-    } else if v.eq_ignore_ascii_case("consumer") {
-        SpanKind::Consumer
-    } else if v.eq_ignore_ascii_case("internal") {
-        SpanKind::Internal
-    } else {
-        return None;
-    })
-}
-
-/// `OK` / `ERROR` / `UNSET`, in any case, with or without the `STATUS_CODE_` prefix.
-fn status_code_from(kv: &model::KeyValue) -> Option<StatusCode> {
-    if !is_string(kv) {
-        return None;
-    }
-    let v = kv.v_str.as_str();
-    let v = match v.get(..12) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("STATUS_CODE_") => &v[12..],
-        _ => v,
+/// A tag as an OTLP attribute (field `field` of the message being written), keeping its type.
+#[inline]
+fn write_tag(w: &mut Writer, field: u32, key: &str, value: &TagValue<'_>) {
+    let value = match value {
+        TagValue::Str(s) => AnyValueView::String(s),
+        TagValue::Bool(b) => AnyValueView::Bool(*b),
+        TagValue::Long(i) => AnyValueView::Int(*i),
+        TagValue::Double(d) => AnyValueView::Double(*d),
+        TagValue::Binary(b) => AnyValueView::Bytes(b),
     };
-    if v.eq_ignore_ascii_case("OK") {
-        Some(StatusCode::Ok)
-    } else if v.eq_ignore_ascii_case("ERROR") {
-        Some(StatusCode::Error)
-    } else if v.eq_ignore_ascii_case("UNSET") {
-        Some(StatusCode::Unset)
-    } else {
-        None
-    }
+    w.key_value(field, key, Some(&value));
 }
 
-/// `error` = bool true, or the string `true` in any case.
-fn error_is_true(kv: &model::KeyValue) -> bool {
-    if kv.v_type == ValueType::Bool as i32 {
-        kv.v_bool
-    } else {
-        is_string(kv) && kv.v_str.eq_ignore_ascii_case("true")
+/// A process as the body of an OTLP `Resource` (see [`process_to_resource`]); no process
+/// gives an empty resource.
+fn write_resource(w: &mut Writer, process: Option<&ProcessView<'_>>) {
+    let Some(p) = process else { return };
+    let has_service = !p.service_name.is_empty();
+    if has_service {
+        w.key_value(
+            f::RESOURCE_ATTRIBUTES,
+            "service.name",
+            Some(&AnyValueView::String(&p.service_name)),
+        );
     }
+    let has_host_name = p.tags.iter().any(|t| t.key == "host.name");
+    let mut dropped = None;
+    for tag in &p.tags {
+        let key: &str = &tag.key;
+        let key = match key {
+            PROCESS_HOSTNAME if !has_host_name => "host.name",
+            // serviceName already gave it; OTLP keys must be unique.
+            "service.name" if has_service => continue,
+            TAG_DROPPED_ATTRIBUTES if dropped.is_none() && tag.count().is_some() => {
+                dropped = tag.count();
+                continue;
+            }
+            other => other,
+        };
+        write_tag(w, f::RESOURCE_ATTRIBUTES, key, &tag.value);
+    }
+    w.uint64(f::RESOURCE_DROPPED_ATTRIBUTES, dropped.unwrap_or(0).into());
 }
 
-/// Resolves the status from the protocol tags, consuming what it uses.
-fn take_status(p: &mut ProtocolTags) -> Option<Status> {
-    let code = if p.error.as_ref().is_some_and(error_is_true) {
-        // `error` is the final word on a Jaeger span's failure; the code tag, if any, is
-        // redundant then.
-        p.error = None;
-        if p.status_code.as_ref().is_some_and(is_string) {
-            p.status_code = None;
-        }
-        StatusCode::Error
-    } else {
-        match p.status_code.as_ref().and_then(status_code_from) {
-            None => return None,
-            Some(code) => {
-                p.status_code = None;
-                code
+/// Maps Jaeger spans to OTLP protobuf as they come: [`ToOtlp::begin_batch`] with the batch's
+/// process, [`ToOtlp::span`] for each span, [`ToOtlp::finish_into`] to write the request.
+#[derive(Debug, Default)]
+pub struct ToOtlp {
+    traces: TracesWriter,
+    /// Scratch for resource and scope bodies.
+    body: Writer,
+    batch_resource: Option<ResourceId>,
+    /// Per tag of the current span: is it the first of a protocol tag kind.
+    is_protocol: Vec<bool>,
+}
+
+impl ToOtlp {
+    /// A mapper with nothing written.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn resource(&mut self, process: Option<&ProcessView<'_>>) -> ResourceId {
+        self.body.clear();
+        write_resource(&mut self.body, process);
+        self.traces.resource(Some(self.body.as_bytes()))
+    }
+
+    /// Starts a batch: its process is the resource of its spans that carry none of their own.
+    pub fn begin_batch(&mut self, process: Option<&ProcessView<'_>>) {
+        self.batch_resource = Some(self.resource(process));
+    }
+
+    /// Forgets everything mapped since the last [`ToOtlp::finish_into`].
+    pub fn clear(&mut self) {
+        let mut discard = Vec::new();
+        self.traces.finish_into(&mut discard);
+        self.batch_resource = None;
+    }
+
+    /// Appends the request mapped so far (its `resource_spans` fields) to `out`, and starts
+    /// the next one.
+    pub fn finish_into(&mut self, out: &mut Vec<u8>) {
+        self.traces.finish_into(out);
+        self.batch_resource = None;
+    }
+
+    /// Maps one span of batch `batch` (its `j`-th), or records why it cannot be.
+    pub fn span(
+        &mut self,
+        batch: usize,
+        j: usize,
+        span: &SpanView<'_>,
+        rejected: &mut Vec<Rejection>,
+    ) {
+        let checked = match check(span) {
+            Ok(c) => c,
+            Err(reason) => {
+                let mut item = format!("batch[{batch}].spans[{j}]");
+                if let Some(id) = span.span_id.span_id() {
+                    item.push_str(" (span id ");
+                    item.push_str(&ids::to_hex(&id));
+                    item.push(')');
+                }
+                rejected.push(Rejection::new(item, reason));
+                return;
+            }
+        };
+
+        // One pass over the tags: the first of each protocol tag kind is set aside.
+        let mut p = ProtocolTags {
+            tags: &span.tags,
+            at: [NONE; slot::COUNT],
+            consumed: [false; slot::COUNT],
+        };
+        self.is_protocol.clear();
+        self.is_protocol.resize(span.tags.len(), false);
+        for (i, tag) in span.tags.iter().enumerate() {
+            if let Some(s) = slot_of(&tag.key) {
+                if p.at[s] == NONE {
+                    p.at[s] = i;
+                    self.is_protocol[i] = true;
+                }
             }
         }
-    };
-    if code == StatusCode::Unset {
-        // Nothing to attach a description to: it stays an attribute.
-        return None;
-    }
-    let message = take_string(&mut p.status_description).unwrap_or_default();
-    Some(Status { message, code: code as i32 })
-}
-
-/// Takes scope name or version: the `otel.scope.*` tag, else the `otel.library.*` alias.
-/// When both are there with different values, the alias stays an attribute.
-fn take_scope_field(
-    scope: &mut Option<model::KeyValue>,
-    library: &mut Option<model::KeyValue>,
-) -> String {
-    match take_string(scope) {
-        Some(v) => {
-            if library.as_ref().is_some_and(|l| is_string(l) && l.v_str == v) {
-                *library = None;
-            }
-            v
-        }
-        None => take_string(library).unwrap_or_default(),
-    }
-}
-
-fn take_count(slot: &mut Option<model::KeyValue>) -> u32 {
-    match slot.as_ref().and_then(count) {
-        Some(n) => {
-            *slot = None;
-            n
-        }
-        None => 0,
-    }
-}
-
-fn span_to_otlp(span: model::Span) -> Result<(Span, InstrumentationScope), Bad> {
-    let checked = match check(&span) {
-        Ok(c) => c,
-        Err(reason) => {
-            let span_id = (span.span_id.len() == 8).then(|| ids::to_hex(&span.span_id));
-            return Err(Bad { reason, span_id });
-        }
-    };
-    let model::Span { trace_id, span_id, operation_name, references, flags, tags, logs, .. } = span;
-    let trace_id = if trace_id.len() == 16 { trace_id } else { checked.trace_id.to_vec() };
-
-    // One pass over the tags: protocol tags aside, the rest straight into attributes.
-    let mut attributes = Vec::with_capacity(tags.len() + 1);
-    let mut p = ProtocolTags::default();
-    for tag in tags {
-        match p.slot(&tag.key) {
-            Some(slot) if slot.is_none() => *slot = Some(tag),
-            _ => attributes.push(kv_to_otlp(tag)),
-        }
-    }
-    let kind = match &p.kind {
-        // Jaeger spans without `span.kind` are local operations: INTERNAL, which is also what
-        // OTLP INTERNAL becomes on the way out (no tag), so the round trip keeps it.
-        None => SpanKind::Internal,
-        Some(kv) => match kind_from(kv) {
+        // No `span.kind`, or one that is not a kind: a local operation, INTERNAL (also what
+        // OTLP INTERNAL becomes on the way out: no tag). An unreadable value stays an attribute.
+        let kind = match p.str(slot::KIND).and_then(parse_span_kind) {
             Some(k) => {
-                p.kind = None;
+                p.consumed[slot::KIND] = true;
                 k
             }
-            None => SpanKind::Unspecified,
-        },
-    };
-    let status = take_status(&mut p);
-    let scope = InstrumentationScope {
-        name: take_scope_field(&mut p.scope_name, &mut p.library_name),
-        version: take_scope_field(&mut p.scope_version, &mut p.library_version),
-        ..Default::default()
-    };
-    let trace_state = take_string(&mut p.trace_state).unwrap_or_default();
-    let dropped_attributes_count = take_count(&mut p.dropped_attributes);
-    let dropped_events_count = take_count(&mut p.dropped_events);
-    let dropped_links_count = take_count(&mut p.dropped_links);
-    p.put_back(&mut attributes);
-    if flags & model::FLAG_DEBUG != 0 {
-        attributes.push(attributes::bool(ATTR_DEBUG, true));
-    }
-
-    // The parent is the first CHILD_OF reference into the same trace; every other reference
-    // is a link. References with a zero id point nowhere and are skipped.
-    let mut parent_span_id = Vec::new();
-    let mut links = Vec::new();
-    for r in references {
-        if r.span_id.is_empty()
-            || r.trace_id.is_empty()
-            || ids::is_zero(&r.span_id)
-            || ids::is_zero(&r.trace_id)
-        {
-            continue;
-        }
-        let child_of = r.ref_type == SpanRefType::ChildOf as i32;
-        let ref_trace = if r.trace_id.len() == 16 {
-            r.trace_id
-        } else {
-            ids::widen_trace_id(&r.trace_id).unwrap_or_default().to_vec()
+            None => SpanKind::Internal,
         };
-        if child_of && parent_span_id.is_empty() && ref_trace == trace_id {
-            parent_span_id = r.span_id;
-            continue;
-        }
-        let attributes =
-            if child_of { vec![attributes::string(ATTR_REF_TYPE, "child_of")] } else { Vec::new() };
-        links.push(Link {
-            trace_id: ref_trace,
-            span_id: r.span_id,
-            attributes,
-            ..Default::default()
-        });
-    }
+        let status = p.take_status();
+        let scope_name = p.take_scope_field(slot::SCOPE_NAME, slot::LIBRARY_NAME);
+        let scope_version = p.take_scope_field(slot::SCOPE_VERSION, slot::LIBRARY_VERSION);
+        let trace_state = p.take_str(slot::TRACE_STATE).unwrap_or_default();
+        let dropped_attributes = p.take_count(slot::DROPPED_ATTRIBUTES);
+        let dropped_events = p.take_count(slot::DROPPED_EVENTS);
+        let dropped_links = p.take_count(slot::DROPPED_LINKS);
 
-    let events = logs.into_iter().map(log_to_event).collect();
-    let span = Span {
-        trace_id,
-        span_id,
-        trace_state,
-        parent_span_id,
-        flags: if flags & model::FLAG_SAMPLED != 0 { SPAN_FLAGS_SAMPLED } else { 0 },
-        name: operation_name,
-        kind: kind as i32,
-        start_time_unix_nano: checked.start,
-        end_time_unix_nano: checked.end,
-        attributes,
-        dropped_attributes_count,
-        events,
-        dropped_events_count,
-        links,
-        dropped_links_count,
-        status,
-    };
-    Ok((span, scope))
+        // The parent: Thrift's parentSpanId, else the first CHILD_OF reference into the same
+        // trace. References with an empty or zero id point nowhere and are skipped; the
+        // reference that gave the parent (or repeats Thrift's parent) is not a link.
+        let valid = |r: &super::view::RefView| {
+            !r.span_id.is_empty()
+                && !r.trace_id.is_empty()
+                && !r.span_id.as_slice().is_some_and(ids::is_zero)
+                && !r.trace_id.as_slice().is_some_and(ids::is_zero)
+        };
+        let same_trace_child_of = |r: &super::view::RefView| {
+            r.ref_type == model::SpanRefType::ChildOf as i32
+                && r.trace_id.trace_id() == Some(checked.trace_id)
+        };
+        let mut parent = span.parent_span_id;
+        let parent_ref = match parent {
+            Some(p) => span
+                .references
+                .iter()
+                .position(|r| valid(r) && same_trace_child_of(r) && r.span_id.span_id() == Some(p)),
+            None => {
+                let at = span.references.iter().position(|r| valid(r) && same_trace_child_of(r));
+                parent = at.and_then(|k| span.references[k].span_id.span_id());
+                at
+            }
+        };
+
+        let resource = match (&span.process, self.batch_resource) {
+            (Some(own), _) => self.resource(Some(own)),
+            (None, Some(r)) => r,
+            (None, None) => self.resource(None),
+        };
+        self.body.clear();
+        self.body.string(f::SCOPE_NAME, scope_name);
+        self.body.string(f::SCOPE_VERSION, scope_version);
+        let group = self.traces.group(resource, Some(self.body.as_bytes()));
+        let w = self.traces.spans(group);
+
+        let m = w.begin(f::SCOPE_SPANS_SPANS);
+        w.bytes(f::SPAN_TRACE_ID, &checked.trace_id);
+        w.bytes(f::SPAN_SPAN_ID, &checked.span_id);
+        w.string(f::SPAN_TRACE_STATE, trace_state);
+        if let Some(parent) = parent {
+            w.bytes(f::SPAN_PARENT_SPAN_ID, &parent);
+        }
+        w.string(f::SPAN_NAME, &span.operation_name);
+        w.int32(f::SPAN_KIND, kind as i32);
+        w.fixed64(f::SPAN_START, checked.start);
+        w.fixed64(f::SPAN_END, checked.end);
+        for (tag, protocol) in span.tags.iter().zip(&self.is_protocol) {
+            if !protocol {
+                write_tag(w, f::SPAN_ATTRIBUTES, &tag.key, &tag.value);
+            }
+        }
+        for s in 0..slot::COUNT {
+            if let (Some(tag), false) = (p.get(s), p.consumed[s]) {
+                write_tag(w, f::SPAN_ATTRIBUTES, &tag.key, &tag.value);
+            }
+        }
+        if span.flags & model::FLAG_DEBUG != 0 {
+            w.key_value(f::SPAN_ATTRIBUTES, ATTR_DEBUG, Some(&AnyValueView::Bool(true)));
+        }
+        w.uint64(f::SPAN_DROPPED_ATTRIBUTES, dropped_attributes.into());
+        for log in &span.logs {
+            write_event(w, log.time_ns as u64, span.fields(log));
+        }
+        w.uint64(f::SPAN_DROPPED_EVENTS, dropped_events.into());
+        for (k, r) in span.references.iter().enumerate() {
+            if !valid(r) || Some(k) == parent_ref {
+                continue;
+            }
+            let m = w.begin(f::SPAN_LINKS);
+            w.bytes(f::LINK_TRACE_ID, &r.trace_id.trace_id().unwrap_or_default());
+            w.bytes(f::LINK_SPAN_ID, &r.span_id.span_id().unwrap_or_default());
+            if r.ref_type == model::SpanRefType::ChildOf as i32 {
+                w.key_value(
+                    f::LINK_ATTRIBUTES,
+                    ATTR_REF_TYPE,
+                    Some(&AnyValueView::String("child_of")),
+                );
+            }
+            w.end(m);
+        }
+        w.uint64(f::SPAN_DROPPED_LINKS, dropped_links.into());
+        if let Some((code, message)) = status {
+            let m = w.begin(f::SPAN_STATUS);
+            w.string(f::STATUS_MESSAGE, message);
+            w.int32(f::STATUS_CODE, code as i32);
+            w.end(m);
+        }
+        let sampled = span.flags & model::FLAG_SAMPLED != 0;
+        w.fixed32(f::SPAN_FLAGS, if sampled { SPAN_FLAGS_SAMPLED } else { 0 });
+        w.end(m);
+    }
 }
 
-/// A log as an event: the first string `event` field names it, `otel.dropped_attributes_count`
-/// (or the older `otel.event.dropped_attributes_count`) gives its dropped count, the other
-/// fields are its attributes.
+/// A log as an event: the first string `event` field names it, the first int
+/// `otel.dropped_attributes_count` (or the older `otel.event.dropped_attributes_count`) gives
+/// its dropped count, the other fields are its attributes.
 ///
 /// Without an `event` field, a string `message` field names it instead: the OpenTelemetry
 /// Python Jaeger exporter and older Collectors wrote the event name there. A log with neither
 /// gives an event with an empty name.
-fn log_to_event(log: model::Log) -> Event {
-    let mut name = None;
-    let mut message = None;
-    let mut dropped = None;
-    let mut attrs = Vec::with_capacity(log.fields.len());
-    for field in log.fields {
-        match field.key.as_str() {
-            FIELD_EVENT if name.is_none() && is_string(&field) => {
-                name = Some(field.v_str);
-                continue;
-            }
-            FIELD_MESSAGE if message.is_none() && is_string(&field) => message = Some(attrs.len()),
-            TAG_DROPPED_ATTRIBUTES | TAG_EVENT_DROPPED_ATTRIBUTES_OLD if dropped.is_none() => {
-                if let Some(n) = count(&field) {
-                    dropped = Some(n);
-                    continue;
-                }
+fn write_event(w: &mut Writer, time: u64, fields: &[Tag<'_>]) {
+    let (mut name, mut message, mut dropped) = (NONE, NONE, NONE);
+    for (i, field) in fields.iter().enumerate() {
+        let key: &str = &field.key;
+        match key {
+            FIELD_EVENT if name == NONE && field.as_str().is_some() => name = i,
+            FIELD_MESSAGE if message == NONE && field.as_str().is_some() => message = i,
+            TAG_DROPPED_ATTRIBUTES | TAG_EVENT_DROPPED_ATTRIBUTES_OLD
+                if dropped == NONE && field.count().is_some() =>
+            {
+                dropped = i
             }
             _ => {}
         }
-        attrs.push(kv_to_otlp(field));
     }
-    if let (None, Some(i)) = (&name, message) {
-        if let Some(Value::StringValue(text)) = attrs.remove(i).value.and_then(|v| v.value) {
-            name = Some(text);
+    if name == NONE {
+        name = message;
+    }
+    let m = w.begin(f::SPAN_EVENTS);
+    w.fixed64(f::EVENT_TIME, time);
+    w.string(f::EVENT_NAME, fields.get(name).and_then(Tag::as_str).unwrap_or_default());
+    for (i, field) in fields.iter().enumerate() {
+        if i != name && i != dropped {
+            write_tag(w, f::EVENT_ATTRIBUTES, &field.key, &field.value);
         }
     }
-    Event {
-        // Checked before conversion.
-        time_unix_nano: timestamp_ns(log.timestamp.as_ref()).unwrap_or(0),
-        name: name.unwrap_or_default(),
-        attributes: attrs,
-        dropped_attributes_count: dropped.unwrap_or(0),
-    }
+    w.uint64(
+        f::EVENT_DROPPED_ATTRIBUTES,
+        fields.get(dropped).and_then(Tag::count).unwrap_or(0).into(),
+    );
+    w.end(m);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::otlp::attributes::get;
-    use crate::otlp::model::status::StatusCode;
+    use crate::jaeger::model::{SpanRefType, ValueType};
+    use crate::otlp::attributes::{self, get};
+    use crate::otlp::model::{any_value::Value, InstrumentationScope, KeyValue, Span};
 
     const TRACE: [u8; 16] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
 
@@ -753,9 +712,13 @@ mod tests {
         }
         let (sp, _, _) = one(span(1, vec![]));
         assert_eq!(sp.kind, SpanKind::Internal as i32);
+        // An unknown kind (or a non-string tag) is INTERNAL too, and the tag stays.
         let (sp, _, _) = one(span(1, vec![s(TAG_SPAN_KIND, "rpc")]));
-        assert_eq!(sp.kind, SpanKind::Unspecified as i32);
+        assert_eq!(sp.kind, SpanKind::Internal as i32);
         assert_eq!(str_attr(&sp.attributes, TAG_SPAN_KIND), Some("rpc"));
+        let (sp, _, _) = one(span(1, vec![i(TAG_SPAN_KIND, 2)]));
+        assert_eq!(sp.kind, SpanKind::Internal as i32);
+        assert_eq!(get(&sp.attributes, TAG_SPAN_KIND), Some(&Value::IntValue(2)));
     }
 
     fn status(sp: &Span) -> (i32, &str) {
@@ -786,18 +749,19 @@ mod tests {
         let (sp, _, _) = one(span(1, vec![b(TAG_ERROR, false), s(TAG_STATUS_CODE, "Ok")]));
         assert_eq!(status(&sp), (ok, ""));
         assert_eq!(get(&sp.attributes, TAG_ERROR), Some(&Value::BoolValue(false)));
-        // Every spelling of the code.
-        for (code, want) in [
-            ("ERROR", err),
-            ("error", err),
-            ("STATUS_CODE_ERROR", err),
-            ("status_code_ok", ok),
-            ("OK", ok),
-        ] {
+        // Every spelling of the code; the description is the message of an ERROR only (it
+        // means nothing with OK) and stays an attribute otherwise.
+        for (code, want) in [("ERROR", err), ("error", err), ("STATUS_CODE_ERROR", err)] {
             let (sp, _, _) =
                 one(span(1, vec![s(TAG_STATUS_CODE, code), s(TAG_STATUS_DESCRIPTION, "d")]));
             assert_eq!(status(&sp), (want, "d"), "{code}");
             assert!(sp.attributes.is_empty(), "{code}");
+        }
+        for code in ["status_code_ok", "OK", "Ok"] {
+            let (sp, _, _) =
+                one(span(1, vec![s(TAG_STATUS_CODE, code), s(TAG_STATUS_DESCRIPTION, "d")]));
+            assert_eq!(status(&sp), (ok, ""), "{code}");
+            assert_eq!(str_attr(&sp.attributes, TAG_STATUS_DESCRIPTION), Some("d"), "{code}");
         }
         // UNSET is consumed; a description with no code to go with stays an attribute.
         let (sp, _, _) =

@@ -11,7 +11,8 @@ pub fn proto_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
     Ok(Decoded::one(request))
 }
 
-/// Encodes one protobuf `ExportTraceServiceRequest`.
+/// Encodes one protobuf `ExportTraceServiceRequest`: prost's bytes, written by
+/// [`super::wire::encode_request`], which computes each nested length once.
 pub fn otlp_to_proto(request: &ExportTraceServiceRequest) -> Encoded {
-    Encoded { bytes: request.encode_to_vec(), rejected: Vec::new() }
+    Encoded { bytes: super::wire::encode_request(request), rejected: Vec::new() }
 }

@@ -256,6 +256,15 @@ impl ProtocolWriter for BinaryWriter {
         self.buf
     }
 
+    fn clear(&mut self) {
+        self.buf.clear();
+    }
+
+    #[inline]
+    fn write_raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     fn write_message_begin(&mut self, name: &str, kind: MessageType, seq_id: i32) {
         self.buf.extend_from_slice(&(VERSION_1 | kind as u32).to_be_bytes());
         self.write_str(name);

@@ -361,6 +361,18 @@ impl ProtocolWriter for CompactWriter {
         self.buf
     }
 
+    fn clear(&mut self) {
+        self.buf.clear();
+        self.last_field = 0;
+        self.stack.clear();
+        self.pending_bool_field = None;
+    }
+
+    #[inline]
+    fn write_raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     fn write_message_begin(&mut self, name: &str, kind: MessageType, seq_id: i32) {
         self.buf.push(PROTOCOL_ID);
         self.buf.push(VERSION | ((kind as u8) << TYPE_SHIFT));

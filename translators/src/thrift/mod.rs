@@ -401,6 +401,12 @@ pub trait ProtocolWriter {
     fn bytes(&self) -> &[u8];
     /// The output buffer.
     fn into_inner(self) -> Vec<u8>;
+    /// Forgets what was written (and any open struct), keeping the buffer's allocation.
+    fn clear(&mut self);
+    /// Appends bytes already in this protocol, e.g. a struct or list elements written by
+    /// another writer of the same protocol (compact field ids are relative within a struct,
+    /// so a whole struct can be moved).
+    fn write_raw(&mut self, bytes: &[u8]);
 
     /// Writes a message header (binary: always the strict form).
     fn write_message_begin(&mut self, name: &str, kind: MessageType, seq_id: i32);

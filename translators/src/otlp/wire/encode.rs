@@ -41,6 +41,17 @@ pub fn encode_request_into(request: &ExportTraceServiceRequest, out: &mut Vec<u8
     *out = w.into_vec();
 }
 
+/// Appends owned attributes as repeated `KeyValue` messages in `field` (for direct routes
+/// whose spans carry a few owned values among borrowed ones).
+pub fn encode_attributes(w: &mut Writer, field: u32, kvs: &[KeyValue]) {
+    attributes(w, field, kvs);
+}
+
+/// Appends an owned link as a `Span.links` message.
+pub fn encode_link(w: &mut Writer, l: &span::Link) {
+    link(w, l);
+}
+
 fn resource(w: &mut Writer, r: &Resource) {
     let m = w.begin(f::RESOURCE_SPANS_RESOURCE);
     attributes(w, f::RESOURCE_ATTRIBUTES, &r.attributes);

@@ -47,7 +47,7 @@ mod encode;
 mod read;
 mod write;
 
-pub use encode::{encode_request, encode_request_into};
+pub use encode::{encode_attributes, encode_link, encode_request, encode_request_into};
 pub use read::{
     AnyValueView, ArrayView, EventView, KeyValueView, KeyValues, KvListView, LinkView, Messages,
     ResourceSpansView, ResourceView, ScopeSpansView, ScopeView, SpanView, StatusView, TracesView,

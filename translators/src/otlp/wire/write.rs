@@ -8,7 +8,7 @@ use super::WireType;
 #[inline]
 pub(crate) fn varint_len(v: u64) -> usize {
     // 1 byte per started group of 7 bits; 0 takes 1 byte.
-    ((64 - (v | 1).leading_zeros() as usize) + 6) / 7
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
 /// An open nested message: where its one-byte length placeholder is.

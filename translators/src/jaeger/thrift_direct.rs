@@ -1,0 +1,564 @@
+//! Jaeger Thrift ⇄ OTLP protobuf with no owned model in between: Thrift spans are read into
+//! one reused [`SpanView`] (strings borrowed from the input) and mapped by
+//! [`super::to_otlp::ToOtlp`] straight into protobuf; the other way, [`ThriftSink`] writes the
+//! views [`super::from_otlp::map_request`] makes from OTLP protobuf views.
+//!
+//! The wire rules are those of [`super::thrift`] (same framings, same acceptance of unknown
+//! fields and of fields of an unexpected type, same "last occurrence wins" for repeated
+//! fields, same UTF-8 replacement); `decode_traces`, `encode_traces` and `transcode` all go
+//! through here for Thrift.
+
+use super::from_otlp::JaegerSink;
+use super::thrift::{
+    for_each_message, Protocol, EMIT_BATCH, TAG_BINARY, TAG_BOOL, TAG_DOUBLE, TAG_LONG, TAG_STRING,
+};
+use super::to_otlp::ToOtlp;
+use super::view::{Id, LogView, ProcessView, RefView, SpanView, Tag, TagValue};
+use crate::ids;
+use crate::thrift::{
+    BinaryReader, BinaryWriter, CompactReader, CompactWriter, MessageType, ProtocolReader,
+    ProtocolWriter, TType, ThriftError,
+};
+use crate::{DecodeError, Format, Location, Rejection};
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// Thrift input mapped to OTLP protobuf.
+#[derive(Debug, Default)]
+pub struct ToOtlpBytes {
+    /// One `ExportTraceServiceRequest` per Thrift message (or bare batch), concatenated:
+    /// together they are one request holding every message's spans.
+    pub bytes: Vec<u8>,
+    /// Where each message's request is in `bytes`.
+    pub requests: Vec<Range<usize>>,
+    /// Spans the mapping rejected, named `batch[i].spans[j]` (i: the message).
+    pub rejected: Vec<Rejection>,
+}
+
+/// Reads a Jaeger Thrift payload (`format`: compact `emitBatch` messages; binary `emitBatch`
+/// messages or bare `Batch` structs) and maps it to OTLP protobuf.
+pub fn to_otlp(format: Format, input: &[u8]) -> Result<ToOtlpBytes, DecodeError> {
+    let mut st = State::new(input.len());
+    match format {
+        Format::JaegerThriftCompact => {
+            let mut r = CompactReader::new(input);
+            for_each_message(&mut r, format, |r| st.emit_batch_args(r))?;
+        }
+        Format::JaegerThriftBinary if is_binary_message(input) => {
+            let mut r = BinaryReader::new(input);
+            for_each_message(&mut r, format, |r| st.emit_batch_args(r))?;
+        }
+        Format::JaegerThriftBinary => {
+            if input.is_empty() {
+                return Err(DecodeError::new(format, Location::Input, "empty input: no Batch"));
+            }
+            let mut r = BinaryReader::new(input);
+            while !r.is_empty() {
+                st.batch(&mut r).map_err(|e| e.into_decode_error(format))?;
+                st.finish_message();
+            }
+        }
+        other => {
+            return Err(DecodeError::new(other, Location::Input, "not a Jaeger Thrift format"))
+        }
+    }
+    Ok(st.out)
+}
+
+/// A strict binary-protocol message starts with version 0x8001; a bare `Batch` starts with a
+/// field header (type STRUCT = 12, id 1 for `process`), never 0x80.
+pub fn is_binary_message(input: &[u8]) -> bool {
+    input.len() >= 2 && input[0] == 0x80 && input[1] == 0x01
+}
+
+struct State<'a> {
+    map: ToOtlp,
+    out: ToOtlpBytes,
+    span: SpanView<'a>,
+    process: ProcessView<'a>,
+    message: usize,
+}
+
+impl<'a> State<'a> {
+    fn new(input_len: usize) -> Self {
+        State {
+            map: ToOtlp::new(),
+            out: ToOtlpBytes {
+                // OTLP protobuf of Jaeger spans is about as large as their Thrift.
+                bytes: Vec::with_capacity(input_len + input_len / 2),
+                ..Default::default()
+            },
+            span: SpanView::default(),
+            process: ProcessView::default(),
+            message: 0,
+        }
+    }
+
+    fn finish_message(&mut self) {
+        let start = self.out.bytes.len();
+        self.map.finish_into(&mut self.out.bytes);
+        self.out.requests.push(start..self.out.bytes.len());
+        self.message += 1;
+    }
+
+    /// The `emitBatch` arguments: field 1 is the batch (the last one wins, as in generated
+    /// code).
+    fn emit_batch_args<R: ProtocolReader<'a> + Clone>(
+        &mut self,
+        r: &mut R,
+    ) -> Result<bool, ThriftError> {
+        let mut found = false;
+        let rejected_before = self.out.rejected.len();
+        r.read_struct_begin()?;
+        while let Some(f) = r.read_field_begin()? {
+            match (f.id, f.ttype) {
+                (1, TType::Struct) => {
+                    self.out.rejected.truncate(rejected_before);
+                    self.batch(r)?;
+                    found = true;
+                }
+                (_, other) => r.skip(other)?,
+            }
+        }
+        r.read_struct_end();
+        if found {
+            self.finish_message();
+        }
+        Ok(found)
+    }
+
+    /// One `Batch`, mapped as soon as its process is known. The process normally comes first;
+    /// when it does not (or comes twice, or the span list does), the spans are mapped again
+    /// from where their list starts, so the last occurrence of each field wins as in
+    /// generated code.
+    fn batch<R: ProtocolReader<'a> + Clone>(&mut self, r: &mut R) -> Result<(), ThriftError> {
+        let rejected_before = self.out.rejected.len();
+        self.map.clear();
+        let mut has_process = false;
+        let mut spans_at: Option<R> = None;
+        let mut mapped = false;
+        r.read_struct_begin()?;
+        while let Some(f) = r.read_field_begin()? {
+            match (f.id, f.ttype) {
+                (1, TType::Struct) => {
+                    read_process(r, &mut self.process)?;
+                    has_process = true;
+                    mapped = false;
+                }
+                (2, TType::List) => {
+                    spans_at = Some(r.clone());
+                    if has_process {
+                        self.map_spans(r, rejected_before, true)?;
+                        mapped = true;
+                    } else {
+                        r.skip(TType::List)?;
+                    }
+                }
+                // seqNo and ClientStats are the client's bookkeeping; OTLP has no place for
+                // them.
+                (_, other) => r.skip(other)?,
+            }
+        }
+        r.read_struct_end();
+        if let (false, Some(mut at)) = (mapped, spans_at) {
+            self.map_spans(&mut at, rejected_before, has_process)?;
+        }
+        Ok(())
+    }
+
+    fn map_spans<R: ProtocolReader<'a>>(
+        &mut self,
+        r: &mut R,
+        rejected_before: usize,
+        has_process: bool,
+    ) -> Result<(), ThriftError> {
+        self.out.rejected.truncate(rejected_before);
+        self.map.clear();
+        self.map.begin_batch(has_process.then_some(&self.process));
+        let header = r.read_list_begin()?;
+        if header.elem != TType::Struct {
+            for _ in 0..header.len {
+                r.skip(header.elem)?;
+            }
+            return Ok(());
+        }
+        for j in 0..header.len {
+            read_span(r, &mut self.span)?;
+            self.map.span(self.message, j, &self.span, &mut self.out.rejected);
+        }
+        Ok(())
+    }
+}
+
+#[inline]
+fn text(bytes: &[u8]) -> Cow<'_, str> {
+    // Borrowed when valid; U+FFFD for bad bytes otherwise (one odd tag must not lose the
+    // whole UDP packet).
+    String::from_utf8_lossy(bytes)
+}
+
+/// Reads a `list<T>` header; `Some(len)` when its elements are structs, else skips it.
+#[inline]
+fn struct_list<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<Option<usize>, ThriftError> {
+    let header = r.read_list_begin()?;
+    if header.elem != TType::Struct {
+        for _ in 0..header.len {
+            r.skip(header.elem)?;
+        }
+        return Ok(None);
+    }
+    Ok(Some(header.len))
+}
+
+fn read_process<'a, R: ProtocolReader<'a>>(
+    r: &mut R,
+    p: &mut ProcessView<'a>,
+) -> Result<(), ThriftError> {
+    p.service_name = Cow::Borrowed("");
+    p.tags.clear();
+    r.read_struct_begin()?;
+    while let Some(f) = r.read_field_begin()? {
+        match (f.id, f.ttype) {
+            (1, TType::Binary) => p.service_name = text(r.read_binary()?),
+            (2, TType::List) => {
+                p.tags.clear();
+                for _ in 0..struct_list(r)?.unwrap_or(0) {
+                    p.tags.push(read_tag(r)?);
+                }
+            }
+            (_, other) => r.skip(other)?,
+        }
+    }
+    r.read_struct_end();
+    Ok(())
+}
+
+fn read_span<'a, R: ProtocolReader<'a>>(
+    r: &mut R,
+    span: &mut SpanView<'a>,
+) -> Result<(), ThriftError> {
+    span.clear();
+    let (mut low, mut high, mut span_id, mut parent) = (0i64, 0i64, 0i64, 0i64);
+    let (mut start, mut duration, mut flags) = (0i64, 0i64, 0i32);
+    r.read_struct_begin()?;
+    while let Some(f) = r.read_field_begin()? {
+        match (f.id, f.ttype) {
+            (1, TType::I64) => low = r.read_i64()?,
+            (2, TType::I64) => high = r.read_i64()?,
+            (3, TType::I64) => span_id = r.read_i64()?,
+            (4, TType::I64) => parent = r.read_i64()?,
+            (5, TType::Binary) => span.operation_name = text(r.read_binary()?),
+            (6, TType::List) => {
+                span.references.clear();
+                for _ in 0..struct_list(r)?.unwrap_or(0) {
+                    span.references.push(read_ref(r)?);
+                }
+            }
+            (7, TType::I32) => flags = r.read_i32()?,
+            (8, TType::I64) => start = r.read_i64()?,
+            (9, TType::I64) => duration = r.read_i64()?,
+            (10, TType::List) => {
+                span.tags.clear();
+                for _ in 0..struct_list(r)?.unwrap_or(0) {
+                    span.tags.push(read_tag(r)?);
+                }
+            }
+            (11, TType::List) => {
+                span.logs.clear();
+                span.log_fields.clear();
+                for _ in 0..struct_list(r)?.unwrap_or(0) {
+                    read_log(r, span)?;
+                }
+            }
+            (_, other) => r.skip(other)?,
+        }
+    }
+    r.read_struct_end();
+    span.trace_id = Id::from_halves(high, low);
+    span.span_id = Id::from_i64(span_id);
+    span.parent_span_id = (parent != 0).then(|| ids::span_id_from_i64(parent));
+    span.flags = flags as u32;
+    span.start_ns = i128::from(start) * 1000;
+    span.duration_ns = i128::from(duration) * 1000;
+    Ok(())
+}
+
+fn read_ref<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<RefView, ThriftError> {
+    let (mut ref_type, mut low, mut high, mut span_id) = (0i32, 0i64, 0i64, 0i64);
+    r.read_struct_begin()?;
+    while let Some(f) = r.read_field_begin()? {
+        match (f.id, f.ttype) {
+            (1, TType::I32) => ref_type = r.read_i32()?,
+            (2, TType::I64) => low = r.read_i64()?,
+            (3, TType::I64) => high = r.read_i64()?,
+            (4, TType::I64) => span_id = r.read_i64()?,
+            (_, other) => r.skip(other)?,
+        }
+    }
+    r.read_struct_end();
+    // Thrift's SpanRefType numbers CHILD_OF=0, FOLLOWS_FROM=1 like api_v2: kept as is.
+    Ok(RefView { trace_id: Id::from_halves(high, low), span_id: Id::from_i64(span_id), ref_type })
+}
+
+fn read_log<'a, R: ProtocolReader<'a>>(
+    r: &mut R,
+    span: &mut SpanView<'a>,
+) -> Result<(), ThriftError> {
+    let start = span.log_fields.len();
+    let mut timestamp = 0i64;
+    r.read_struct_begin()?;
+    while let Some(f) = r.read_field_begin()? {
+        match (f.id, f.ttype) {
+            (1, TType::I64) => timestamp = r.read_i64()?,
+            (2, TType::List) => {
+                span.log_fields.truncate(start);
+                for _ in 0..struct_list(r)?.unwrap_or(0) {
+                    let tag = read_tag(r)?;
+                    span.log_fields.push(tag);
+                }
+            }
+            (_, other) => r.skip(other)?,
+        }
+    }
+    r.read_struct_end();
+    span.logs.push(LogView {
+        time_ns: i128::from(timestamp) * 1000,
+        fields: start..span.log_fields.len(),
+    });
+    Ok(())
+}
+
+fn read_tag<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<Tag<'a>, ThriftError> {
+    let (mut key, mut v_str, mut v_binary): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
+    let (mut v_type, mut v_double, mut v_bool, mut v_long) = (TAG_STRING, 0.0, false, 0i64);
+    r.read_struct_begin()?;
+    while let Some(f) = r.read_field_begin()? {
+        match (f.id, f.ttype) {
+            (1, TType::Binary) => key = r.read_binary()?,
+            (2, TType::I32) => v_type = r.read_i32()?,
+            (3, TType::Binary) => v_str = r.read_binary()?,
+            (4, TType::Double) => v_double = r.read_double()?,
+            (5, TType::Bool) => v_bool = r.read_bool()?,
+            (6, TType::I64) => v_long = r.read_i64()?,
+            (7, TType::Binary) => v_binary = r.read_binary()?,
+            (_, other) => r.skip(other)?,
+        }
+    }
+    r.read_struct_end();
+    let value = match v_type {
+        TAG_STRING => TagValue::Str(text(v_str)),
+        TAG_DOUBLE => TagValue::Double(v_double),
+        TAG_BOOL => TagValue::Bool(v_bool),
+        TAG_LONG => TagValue::Long(v_long),
+        TAG_BINARY => TagValue::Binary(v_binary),
+        other => TagValue::Str(Cow::Owned(format!("unknown Jaeger Thrift tag type {other}"))),
+    };
+    Ok(Tag { key: text(key), value })
+}
+
+/// How [`ThriftSink`] frames batches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `Agent.emitBatch` ONEWAY messages, sequence ids 1, 2, 3... (agent UDP payload).
+    AgentMessages,
+    /// Bare `Batch` structs, concatenated (collector HTTP body).
+    BareBatches,
+}
+
+/// Writes the batches of [`super::from_otlp::map_request`] as Thrift.
+#[derive(Debug)]
+pub struct ThriftSink<W> {
+    out: W,
+    process: W,
+    spans: W,
+    count: usize,
+    batches: i32,
+    framing: Framing,
+}
+
+impl<W: ProtocolWriter + Default> ThriftSink<W> {
+    /// A sink writing into `buf` (appending).
+    pub fn new(framing: Framing, out: W) -> Self {
+        ThriftSink {
+            out,
+            process: W::default(),
+            spans: W::default(),
+            count: 0,
+            batches: 0,
+            framing,
+        }
+    }
+
+    /// The bytes written.
+    pub fn finish(self) -> Vec<u8> {
+        self.out.into_inner()
+    }
+}
+
+impl<W: ProtocolWriter> JaegerSink for ThriftSink<W> {
+    fn begin_batch(&mut self, process: &ProcessView<'_>) {
+        self.process.clear();
+        let w = &mut self.process;
+        w.write_struct_begin();
+        w.write_str_field(1, &process.service_name);
+        if !process.tags.is_empty() {
+            write_tags(w, 2, &process.tags);
+        }
+        w.write_field_stop();
+        w.write_struct_end();
+        self.spans.clear();
+        self.count = 0;
+    }
+
+    fn span(&mut self, span: &SpanView<'_>) {
+        write_span(&mut self.spans, span);
+        self.count += 1;
+    }
+
+    fn end_batch(&mut self) {
+        if self.count == 0 {
+            return;
+        }
+        self.batches = self.batches.wrapping_add(1);
+        let w = &mut self.out;
+        let message = self.framing == Framing::AgentMessages;
+        if message {
+            w.write_message_begin(EMIT_BATCH, MessageType::Oneway, self.batches);
+            w.write_struct_begin();
+            w.write_field_begin(TType::Struct, 1);
+        }
+        w.write_struct_begin();
+        w.write_field_begin(TType::Struct, 1);
+        w.write_raw(self.process.bytes());
+        w.write_field_begin(TType::List, 2);
+        w.write_list_begin(TType::Struct, self.count);
+        w.write_raw(self.spans.bytes());
+        w.write_field_stop();
+        w.write_struct_end();
+        if message {
+            w.write_field_stop();
+            w.write_struct_end();
+        }
+    }
+}
+
+/// ns → µs: times rounded down, clamped to the i64 range.
+fn micros(ns: i128) -> i64 {
+    ns.div_euclid(1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+}
+
+/// ns → µs: durations truncated toward zero, clamped to the i64 range.
+fn duration_micros(ns: i128) -> i64 {
+    (ns / 1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+}
+
+fn write_span<W: ProtocolWriter>(w: &mut W, span: &SpanView<'_>) {
+    let halves = |id: &Id| id.as_slice().and_then(ids::trace_id_to_halves).unwrap_or((0, 0));
+    let span_i64 = |id: &Id| id.as_slice().and_then(ids::span_id_to_i64).unwrap_or(0);
+    let (high, low) = halves(&span.trace_id);
+    // parentSpanId: the first same-trace CHILD_OF (all references are still written, as
+    // Jaeger's own model-to-Thrift converter does).
+    let parent = span
+        .references
+        .iter()
+        .find(|r| {
+            r.ref_type == super::model::SpanRefType::ChildOf as i32
+                && r.trace_id.as_slice().and_then(ids::trace_id_to_halves) == Some((high, low))
+        })
+        .map_or(0, |r| span_i64(&r.span_id));
+    w.write_struct_begin();
+    w.write_i64_field(1, low);
+    w.write_i64_field(2, high);
+    w.write_i64_field(3, span_i64(&span.span_id));
+    w.write_i64_field(4, parent);
+    w.write_str_field(5, &span.operation_name);
+    if !span.references.is_empty() {
+        w.write_field_begin(TType::List, 6);
+        w.write_list_begin(TType::Struct, span.references.len());
+        for r in &span.references {
+            let (high, low) = halves(&r.trace_id);
+            w.write_struct_begin();
+            w.write_i32_field(1, r.ref_type);
+            w.write_i64_field(2, low);
+            w.write_i64_field(3, high);
+            w.write_i64_field(4, span_i64(&r.span_id));
+            w.write_field_stop();
+            w.write_struct_end();
+        }
+    }
+    w.write_i32_field(7, span.flags as i32);
+    w.write_i64_field(8, micros(span.start_ns));
+    w.write_i64_field(9, duration_micros(span.duration_ns));
+    if !span.tags.is_empty() {
+        write_tags(w, 10, &span.tags);
+    }
+    if !span.logs.is_empty() {
+        w.write_field_begin(TType::List, 11);
+        w.write_list_begin(TType::Struct, span.logs.len());
+        for log in &span.logs {
+            w.write_struct_begin();
+            w.write_i64_field(1, micros(log.time_ns));
+            write_tags(w, 2, span.fields(log));
+            w.write_field_stop();
+            w.write_struct_end();
+        }
+    }
+    w.write_field_stop();
+    w.write_struct_end();
+}
+
+fn write_tags<W: ProtocolWriter>(w: &mut W, field_id: i16, tags: &[Tag<'_>]) {
+    w.write_field_begin(TType::List, field_id);
+    w.write_list_begin(TType::Struct, tags.len());
+    for tag in tags {
+        w.write_struct_begin();
+        w.write_str_field(1, &tag.key);
+        match &tag.value {
+            TagValue::Str(s) => {
+                w.write_i32_field(2, TAG_STRING);
+                w.write_str_field(3, s);
+            }
+            TagValue::Double(d) => {
+                w.write_i32_field(2, TAG_DOUBLE);
+                w.write_double_field(4, *d);
+            }
+            TagValue::Bool(b) => {
+                w.write_i32_field(2, TAG_BOOL);
+                w.write_bool_field(5, *b);
+            }
+            TagValue::Long(i) => {
+                w.write_i32_field(2, TAG_LONG);
+                w.write_i64_field(6, *i);
+            }
+            TagValue::Binary(b) => {
+                w.write_i32_field(2, TAG_BINARY);
+                w.write_binary_field(7, b);
+            }
+        }
+        w.write_field_stop();
+        w.write_struct_end();
+    }
+}
+
+/// OTLP protobuf views → Jaeger Thrift (`protocol` compact: agent `emitBatch` messages;
+/// binary: bare `Batch` structs), through the one OTLP → Jaeger mapping.
+pub fn from_otlp(
+    protocol: Protocol,
+    request: &crate::otlp::wire::TracesView<'_>,
+) -> (Vec<u8>, Vec<Rejection>) {
+    let capacity = request.as_bytes().len() + request.as_bytes().len() / 2;
+    match protocol {
+        Protocol::Compact => {
+            let out = CompactWriter::with_buffer(Vec::with_capacity(capacity));
+            let mut sink = ThriftSink::new(Framing::AgentMessages, out);
+            let rejected = super::from_otlp::map_request(request, &mut sink);
+            (sink.finish(), rejected)
+        }
+        Protocol::Binary => {
+            let out = BinaryWriter::with_buffer(Vec::with_capacity(capacity));
+            let mut sink = ThriftSink::new(Framing::BareBatches, out);
+            let rejected = super::from_otlp::map_request(request, &mut sink);
+            (sink.finish(), rejected)
+        }
+    }
+}
