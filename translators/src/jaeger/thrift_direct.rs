@@ -193,8 +193,12 @@ impl<'a> State<'a> {
 #[inline]
 fn text(bytes: &[u8]) -> Cow<'_, str> {
     // Borrowed when valid; U+FFFD for bad bytes otherwise (one odd tag must not lose the
-    // whole UDP packet).
-    String::from_utf8_lossy(bytes)
+    // whole UDP packet). `from_utf8` first: it is much faster than the lossy scan on valid
+    // text, which is all real clients send.
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Reads a `list<T>` header; `Some(len)` when its elements are structs, else skips it.
