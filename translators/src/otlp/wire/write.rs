@@ -63,6 +63,11 @@ impl Writer {
         self.buf.is_empty()
     }
 
+    /// Makes room for at least `additional` more bytes.
+    pub fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     /// Forgets what was written, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear();
