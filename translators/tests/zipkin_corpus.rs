@@ -5,6 +5,9 @@
 //!   JSON values span by span (order of spans and of tags irrelevant).
 //! * A rich OTLP request: OTLP → Zipkin (JSON and proto3) → OTLP keeps everything Zipkin can
 //!   hold.
+//! * The direct routes of `transcode` (Zipkin ⇄ OTLP protobuf without the owned model) give
+//!   the same bytes and rejections as `decode_traces` → `encode_traces`, on generated
+//!   requests, on every corpus trace and on the real-client fixtures.
 
 use serde_json::Value as J;
 use std::path::Path;
@@ -14,7 +17,9 @@ use translators::otlp::model::{
     ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans, Span,
     Status,
 };
-use translators::{decode_traces, encode_traces, Format};
+use translators::{decode_traces, encode_traces, transcode, Encoded, Format};
+
+mod common;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora/zipkin-v2");
 
@@ -307,4 +312,106 @@ fn non_string_attributes_come_back_as_their_tag_strings() {
         Some(&Value::StringValue("503".into()))
     );
     assert_eq!(a::get(&span.attributes, "cache.hit"), Some(&Value::StringValue("true".into())));
+}
+
+const ZIPKIN: [Format; 4] =
+    [Format::ZipkinJson, Format::ZipkinProto, Format::ZipkinV1Json, Format::ZipkinV1Thrift];
+
+/// `decode_traces` then `encode_traces`, the owned route `transcode` must agree with.
+fn owned_route(from: Format, to: Format, input: &[u8]) -> Encoded {
+    let decoded = decode_traces(from, input).unwrap();
+    assert_eq!(decoded.requests.len(), 1, "{from}: one request");
+    let encoded = encode_traces(to, &decoded.requests[0]);
+    let mut rejected = decoded.rejected;
+    rejected.extend(encoded.rejected);
+    Encoded { bytes: encoded.bytes, rejected }
+}
+
+/// `transcode(from, to)` equals the owned route: same bytes (hence the same spans, grouping
+/// and order), same rejections. Returns the bytes.
+fn assert_route(what: &str, from: Format, to: Format, input: &[u8]) -> Vec<u8> {
+    let fast = transcode(from, to, input).unwrap();
+    let owned = owned_route(from, to, input);
+    assert_eq!(fast.rejected, owned.rejected, "{what}: {from} → {to} rejections");
+    if fast.bytes != owned.bytes {
+        // Show the difference as decoded spans before failing on the bytes.
+        let a = decode_traces(to, &fast.bytes).unwrap();
+        let b = decode_traces(to, &owned.bytes).unwrap();
+        assert_eq!(a, b, "{what}: {from} → {to} spans differ");
+        panic!("{what}: {from} → {to}: same spans, different bytes");
+    }
+    fast.bytes
+}
+
+#[test]
+fn transcode_equals_decode_then_encode_on_generated_requests() {
+    for seed in 0..8u64 {
+        let mut request = common::gen::request(seed, 1 + 17 * seed as usize);
+        if seed % 2 == 1 {
+            // Rejected spans on the way out: end before start, a link with a short id.
+            let spans = &mut request.resource_spans[0].scope_spans[0].spans;
+            spans[0].end_time_unix_nano = 0;
+            if let Some(s) = spans.get_mut(1) {
+                s.links.push(Link {
+                    trace_id: vec![1; 15],
+                    span_id: vec![2; 8],
+                    ..Default::default()
+                });
+            }
+        }
+        let proto = encode_traces(Format::OtlpProto, &request).bytes;
+        for format in ZIPKIN {
+            let zipkin = assert_route("generated", Format::OtlpProto, format, &proto);
+            assert_route("generated", format, Format::OtlpProto, &zipkin);
+        }
+    }
+}
+
+#[test]
+fn transcode_equals_decode_then_encode_on_the_corpus() {
+    let dir = Path::new(CORPUS);
+    if !dir.is_dir() {
+        eprintln!("skipped: corpus not found at {CORPUS}");
+        return;
+    }
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let what = path.file_name().unwrap().to_string_lossy().to_string();
+        let input = std::fs::read(&path).unwrap();
+        let proto = assert_route(&what, Format::ZipkinJson, Format::OtlpProto, &input);
+        for format in ZIPKIN {
+            assert_route(&what, Format::OtlpProto, format, &proto);
+        }
+        n += 1;
+    }
+    assert!(n > 0, "no corpus files in {CORPUS}");
+}
+
+#[test]
+fn transcode_equals_decode_then_encode_on_real_client_fixtures() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let mut n = 0;
+    for (dir, format, file) in [
+        ("zipkin-json", Format::ZipkinJson, "input.json"),
+        ("zipkin-proto", Format::ZipkinProto, "input.bin"),
+        ("zipkin-v1-json", Format::ZipkinV1Json, "input.json"),
+        ("zipkin-v1-thrift", Format::ZipkinV1Thrift, "input.bin"),
+    ] {
+        let Ok(cases) = std::fs::read_dir(Path::new(fixtures).join(dir)) else { continue };
+        for case in cases {
+            let input = case.unwrap().path().join(file);
+            let Ok(bytes) = std::fs::read(&input) else { continue };
+            let what = input.display().to_string();
+            let proto = assert_route(&what, format, Format::OtlpProto, &bytes);
+            for to in ZIPKIN {
+                assert_route(&what, Format::OtlpProto, to, &proto);
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "only {n} Zipkin fixtures found under {fixtures}");
 }

@@ -71,6 +71,19 @@ impl<'a> Scalar<'a> {
     }
 }
 
+/// The high bit of each byte of `w` (little-endian) that is `"`, `\\` or below 0x20 is set;
+/// bits above the first such byte may be set wrongly, so only the lowest one is meaningful.
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    (quote | backslash | control) & HIGH
+}
+
 /// A cursor over a JSON text.
 pub(crate) struct Scanner<'a> {
     text: &'a str,
@@ -191,6 +204,17 @@ impl<'a> Scanner<'a> {
         let start = self.pos;
         let bytes = self.bytes;
         let mut i = start;
+        // Eight bytes at a time up to the first quote, backslash or control byte.
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let hit = special_bytes(u64::from_le_bytes(word));
+            if hit != 0 {
+                i += (hit.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
         while let Some(&b) = bytes.get(i) {
             match b {
                 b'"' => {
@@ -369,10 +393,7 @@ impl<'a> Scanner<'a> {
             let top = stack.last().copied();
             if let Some(is_object) = top {
                 let more = if is_object {
-                    match self.next_key(&mut first)? {
-                        Some(_) => true,
-                        None => false,
-                    }
+                    self.next_key(&mut first)?.is_some()
                 } else {
                     self.next_element(&mut first)?
                 };

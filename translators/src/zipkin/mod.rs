@@ -7,6 +7,7 @@
 //! of [`transcode_fast`] run it. The rules, with their spec references, are in
 //! `docs/mappings/traces.md`.
 
+mod fast;
 pub mod from_otlp;
 mod json_read;
 pub mod model;
@@ -45,45 +46,33 @@ pub const ATTR_LOCAL_PORT: &str = "network.local.port";
 /// Resource attribute carrying `localEndpoint.serviceName`.
 pub const ATTR_SERVICE_NAME: &str = "service.name";
 
-/// Maps decoded spans to one OTLP request, naming rejected spans with `item(i)`.
-fn finish(
-    spans: Vec<model::Span>,
-    mut rejected: Vec<crate::Rejection>,
-    item: &dyn Fn(usize) -> String,
-) -> Decoded {
-    let (request, more) = to_otlp::spans_to_otlp_with(spans, item);
-    rejected.extend(more);
-    Decoded { requests: vec![request], rejected }
+/// Reads Zipkin `format` and maps it to one owned OTLP request.
+fn decode(format: crate::Format, input: &[u8]) -> Result<Decoded, DecodeError> {
+    let decoded = fast::with_mapped(format, input, |mut mapped| {
+        let rejected = std::mem::take(&mut mapped.rejected);
+        Decoded { requests: vec![mapped.into_request()], rejected }
+    });
+    decoded.unwrap_or_else(|| Ok(Decoded::default()))
 }
 
 /// v2 JSON → OTLP.
 pub fn json_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let mut read = v2_json::read(input)?;
-    let spans = std::mem::take(&mut read.spans);
-    let mapped = to_otlp::map_spans(spans, &|i| read.item(i));
-    let mut rejected = read.rejected;
-    rejected.extend(mapped.rejected.iter().cloned());
-    Ok(Decoded { requests: vec![mapped.into_request()], rejected })
+    decode(crate::Format::ZipkinJson, input)
 }
 
 /// v2 proto3 → OTLP.
 pub fn proto_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let spans = v2_proto::decode(input)?;
-    Ok(finish(spans, Vec::new(), &|i| format!("spans[{i}]")))
+    decode(crate::Format::ZipkinProto, input)
 }
 
 /// v1 JSON → OTLP (through v2 spans, as Zipkin's own v1 converter does).
 pub fn v1_json_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let d = v1_json::decode_indexed(input)?;
-    let index = d.index;
-    Ok(finish(d.spans, d.rejected, &|i| v1_json::item_path(index.get(i).copied().unwrap_or(i))))
+    decode(crate::Format::ZipkinV1Json, input)
 }
 
 /// v1 Thrift → OTLP (through v2 spans).
 pub fn v1_thrift_to_otlp(input: &[u8]) -> Result<Decoded, DecodeError> {
-    let d = v1_thrift::decode_indexed(input)?;
-    let index = d.index;
-    Ok(finish(d.spans, d.rejected, &|i| v1_thrift::item_path(index.get(i).copied().unwrap_or(i))))
+    decode(crate::Format::ZipkinV1Thrift, input)
 }
 
 /// OTLP → v2 JSON.
@@ -110,12 +99,18 @@ pub fn otlp_to_v1_thrift(request: &ExportTraceServiceRequest) -> Encoded {
     Encoded { bytes: v1_thrift::encode(&spans), rejected }
 }
 
-/// A direct bytes-to-bytes route for `from` → `to` when one exists (pairs of a Zipkin format
-/// and OTLP protobuf); `None` sends [`crate::transcode`] down the decode-then-encode route.
+/// A direct bytes-to-bytes route for `from` → `to` when one exists (a Zipkin format and OTLP
+/// protobuf, either way); `None` sends [`crate::transcode`] down the decode-then-encode route.
+/// The routes run the same mapping as [`crate::decode_traces`] and [`crate::encode_traces`]
+/// and give the same bytes, without building the owned OTLP model.
 pub fn transcode_fast(
-    _from: crate::Format,
-    _to: crate::Format,
-    _input: &[u8],
+    from: crate::Format,
+    to: crate::Format,
+    input: &[u8],
 ) -> Option<Result<Encoded, DecodeError>> {
-    None
+    match (from, to) {
+        (_, crate::Format::OtlpProto) => fast::zipkin_to_otlp_proto(from, input),
+        (crate::Format::OtlpProto, _) => fast::otlp_proto_to_zipkin(to, input),
+        _ => None,
+    }
 }

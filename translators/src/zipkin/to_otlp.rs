@@ -10,6 +10,7 @@
 use super::from_otlp::{
     derive, endpoint_key, Derived, Lookup, LOCAL_SOCKETS, REMOTE_NAME_RANK, REMOTE_SOCKETS,
 };
+use super::json_read::{Broken, Scalar, Scanner};
 use super::model::{self, Kind};
 use super::span::{EndpointView, ZipkinSpan};
 use super::*;
@@ -23,7 +24,6 @@ use crate::otlp::model::{
     SPAN_FLAGS_SAMPLED,
 };
 use crate::Rejection;
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 
 /// Maps Zipkin spans to one OTLP request, grouped by resource (`localEndpoint.serviceName`)
@@ -503,11 +503,14 @@ fn pick_scope<'a>(
 /// plain event names (`None`).
 fn parse_event(value: &str) -> Option<(String, Vec<KeyValue>, u32)> {
     let v = value.trim();
-    let parsed = if v.starts_with('{') && v.ends_with('}') {
-        serde_json::from_str::<JsonAny>(v).ok()?
+    let (text, wrapped) = if v.starts_with('{') && v.ends_with('}') {
+        (Cow::Borrowed(v), true)
     } else if v.starts_with('"') && v.ends_with('}') {
-        serde_json::from_str::<JsonAny>(&format!("{{{v}}}")).ok()?
+        (Cow::Owned(format!("{{{v}}}")), true)
     } else {
+        (Cow::Borrowed(value), false)
+    };
+    if !wrapped {
         // The Collector's form: the name up to the first `|`, the count after the last.
         let (name, rest) = value.split_once('|')?;
         let (json, dropped) = rest.rsplit_once('|')?;
@@ -515,19 +518,15 @@ fn parse_event(value: &str) -> Option<(String, Vec<KeyValue>, u32)> {
         if !json.starts_with('{') {
             return None;
         }
-        return match serde_json::from_str::<JsonAny>(json).ok()?.0.value {
-            Some(Value::KvlistValue(kv)) => Some((name.to_string(), kv.values, dropped)),
-            _ => None,
-        };
-    };
-    match parsed.0.value {
-        Some(Value::KvlistValue(mut outer)) if outer.values.len() == 1 => {
-            let kv = outer.values.pop()?;
-            match kv.value?.value? {
-                Value::KvlistValue(inner) => Some((kv.key, inner.values, 0)),
-                _ => None,
-            }
-        }
+        return Some((name.to_string(), json_object(json)?, dropped));
+    }
+    let mut outer = json_object(&text)?;
+    if outer.len() != 1 {
+        return None;
+    }
+    let kv = outer.pop()?;
+    match kv.value?.value? {
+        Value::KvlistValue(inner) => Some((kv.key, inner.values, 0)),
         _ => None,
     }
 }
@@ -543,82 +542,72 @@ fn parse_link(value: &str) -> Option<Link> {
     let (json, dropped) = rest.rsplit_once('|')?;
     let trace_id = ids::parse_hex_padded::<16>(trace).ok()?;
     let span_id = ids::parse_hex_padded::<8>(span).ok()?;
-    let attributes = match serde_json::from_str::<JsonAny>(json).ok()?.0.value {
-        Some(Value::KvlistValue(kv)) => kv.values,
-        _ => return None,
-    };
     Some(Link {
         trace_id: trace_id.to_vec(),
         span_id: span_id.to_vec(),
         trace_state: trace_state.to_string(),
-        attributes,
+        attributes: json_object(json)?,
         dropped_attributes_count: dropped.parse().ok()?,
         flags: 0,
     })
 }
 
+/// A JSON object read into OTLP attributes (`None` when `text` is not one JSON object).
+fn json_object(text: &str) -> Option<Vec<KeyValue>> {
+    let mut s = Scanner::new(text);
+    if s.peek() != Some(b'{') {
+        return None;
+    }
+    let value = json_any(&mut s).ok()?;
+    if !s.at_end() {
+        return None;
+    }
+    match value.value {
+        Some(Value::KvlistValue(kv)) => Some(kv.values),
+        _ => None,
+    }
+}
+
 /// A JSON value read straight into an OTLP value, keeping object key order: integers →
-/// int (or double when beyond i64), other numbers → double, bools, strings, arrays, objects →
-/// key/value lists, null → empty value.
-struct JsonAny(AnyValue);
-
-impl<'de> Deserialize<'de> for JsonAny {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JsonAnyVisitor)
-    }
-}
-
-struct JsonAnyVisitor;
-
-fn any(v: Value) -> JsonAny {
-    JsonAny(AnyValue { value: Some(v) })
-}
-
-impl<'de> Visitor<'de> for JsonAnyVisitor {
-    type Value = JsonAny;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<JsonAny, E> {
-        Ok(any(Value::BoolValue(v)))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<JsonAny, E> {
-        Ok(any(Value::IntValue(v)))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<JsonAny, E> {
-        Ok(any(match i64::try_from(v) {
-            Ok(i) => Value::IntValue(i),
-            Err(_) => Value::DoubleValue(v as f64),
-        }))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<JsonAny, E> {
-        Ok(any(Value::DoubleValue(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<JsonAny, E> {
-        Ok(any(Value::StringValue(v.to_string())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<JsonAny, E> {
-        Ok(any(Value::StringValue(v)))
-    }
-    fn visit_unit<E>(self) -> Result<JsonAny, E> {
-        Ok(JsonAny(AnyValue { value: None }))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<JsonAny, A::Error> {
-        let mut values = Vec::new();
-        while let Some(JsonAny(v)) = seq.next_element()? {
-            values.push(v);
+/// int (or double beyond i64), other numbers → double, bools, strings, arrays, objects →
+/// key/value lists (a repeated key keeps its last value), null → empty value. Nesting is
+/// bounded by the scanner.
+fn json_any(s: &mut Scanner<'_>) -> Result<AnyValue, Broken> {
+    let value = match s.peek() {
+        Some(b'{') => {
+            s.begin_object()?;
+            let mut values: Vec<KeyValue> = Vec::new();
+            let mut first = true;
+            while let Some(key) = s.next_key(&mut first)? {
+                let v = json_any(s)?;
+                values.retain(|kv| kv.key != key);
+                values.push(KeyValue { key: key.into_owned(), value: Some(v) });
+            }
+            Some(Value::KvlistValue(KeyValueList { values }))
         }
-        Ok(any(Value::ArrayValue(ArrayValue { values })))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonAny, A::Error> {
-        let mut values: Vec<KeyValue> = Vec::new();
-        while let Some((key, JsonAny(v))) = map.next_entry::<String, JsonAny>()? {
-            // A repeated key keeps its last value, as JSON readers do.
-            values.retain(|kv| kv.key != key);
-            values.push(KeyValue { key, value: Some(v) });
+        Some(b'[') => {
+            s.begin_array()?;
+            let mut values = Vec::new();
+            let mut first = true;
+            while s.next_element(&mut first)? {
+                values.push(json_any(s)?);
+            }
+            Some(Value::ArrayValue(ArrayValue { values }))
         }
-        Ok(any(Value::KvlistValue(KeyValueList { values })))
-    }
+        _ => match s.value()? {
+            Scalar::Null => None,
+            Scalar::Str(v) => Some(Value::StringValue(v.into_owned())),
+            Scalar::Bool(b) => Some(Value::BoolValue(b)),
+            Scalar::I64(i) => Some(Value::IntValue(i)),
+            Scalar::U64(u) => Some(match i64::try_from(u) {
+                Ok(i) => Value::IntValue(i),
+                Err(_) => Value::DoubleValue(u as f64),
+            }),
+            Scalar::F64(d) => Some(Value::DoubleValue(d)),
+            Scalar::Json(_) => return Err(Broken),
+        },
+    };
+    Ok(AnyValue { value })
 }
 
 #[cfg(test)]

@@ -98,6 +98,8 @@ pub(crate) fn read(input: &[u8]) -> Result<Read<'_>, DecodeError> {
         )
     })?;
     let mut out = Read::default();
+    // Real batches write 600-1500 bytes per span.
+    out.spans.reserve(input.len() / 1024 + 1);
     match read_top(text, &mut out) {
         Ok(Ok(())) => Ok(out),
         Ok(Err(e)) => Err(e),
@@ -273,6 +275,7 @@ fn raw_span<'a>(s: &mut Scanner<'a>) -> Result<RawSpan<'a>, Broken> {
             }
             "tags" => {
                 raw.tags.clear();
+                raw.tags.reserve(16);
                 raw.bad_tags = None;
                 match s.peek() {
                     Some(b'{') => {
