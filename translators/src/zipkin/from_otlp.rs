@@ -15,6 +15,7 @@ use super::*;
 use crate::ids;
 use crate::otlp::attributes::to_tag_string;
 use crate::otlp::conventions::status_code_name;
+use crate::otlp::json::writer;
 use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
 use crate::otlp::model::{ExportTraceServiceRequest, Span};
 use crate::Rejection;
@@ -190,7 +191,7 @@ impl<'a> ValueIn<'a> {
     fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             ValueIn::None => out.extend_from_slice(b"null"),
-            ValueIn::Str(s) => super::v2_json::write_str(out, s),
+            ValueIn::Str(s) => writer::string(out, s),
             ValueIn::Bool(b) => write_any(out, Some(&Value::BoolValue(*b))),
             ValueIn::Int(i) => write_any(out, Some(&Value::IntValue(*i))),
             ValueIn::Double(d) => write_any(out, Some(&Value::DoubleValue(*d))),
@@ -605,7 +606,7 @@ fn event_value<'a>(e: &EventIn<'a>) -> Cow<'a, str> {
     }
     let mut out = Vec::with_capacity(e.name.len() + 24 * e.attributes.len());
     out.push(b'{');
-    super::v2_json::write_str(&mut out, e.name);
+    writer::string(&mut out, e.name);
     out.push(b':');
     write_attrs(&mut out, &e.attributes);
     out.push(b'}');
@@ -633,7 +634,7 @@ fn write_attrs(out: &mut Vec<u8>, attrs: &[(&str, ValueIn<'_>)]) {
         if n > 0 {
             out.push(b',');
         }
-        super::v2_json::write_str(out, key);
+        writer::string(out, key);
         out.push(b':');
         value.write_json(out);
     }
@@ -647,7 +648,7 @@ fn write_kvlist(out: &mut Vec<u8>, kvs: &[KeyValue]) {
         if n > 0 {
             out.push(b',');
         }
-        super::v2_json::write_str(out, &kv.key);
+        writer::string(out, &kv.key);
         out.push(b':');
         write_any(out, kv.value.as_ref().and_then(|v| v.value.as_ref()));
     }
@@ -659,14 +660,14 @@ fn write_kvlist(out: &mut Vec<u8>, kvs: &[KeyValue]) {
 fn write_any(out: &mut Vec<u8>, v: Option<&Value>) {
     match v {
         None => out.extend_from_slice(b"null"),
-        Some(Value::StringValue(s)) => super::v2_json::write_str(out, s),
+        Some(Value::StringValue(s)) => writer::string(out, s),
         Some(Value::BoolValue(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         Some(Value::IntValue(i)) => out.extend_from_slice(i.to_string().as_bytes()),
         Some(Value::DoubleValue(d)) => match serde_json::Number::from_f64(*d) {
             Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
-            None => super::v2_json::write_str(out, &d.to_string()),
+            None => writer::string(out, &d.to_string()),
         },
-        Some(Value::BytesValue(_)) => super::v2_json::write_str(out, &to_tag_string(v)),
+        Some(Value::BytesValue(_)) => writer::string(out, &to_tag_string(v)),
         Some(Value::ArrayValue(a)) => {
             out.push(b'[');
             for (n, x) in a.values.iter().enumerate() {

@@ -7,6 +7,7 @@
 //! levels, as serde_json limits it, so that no input can overflow the stack or be accepted
 //! here and refused there.
 
+use crate::otlp::json::writer::special_bytes;
 use std::borrow::Cow;
 
 /// The JSON is broken (or nested too deep); serde_json says where.
@@ -69,19 +70,6 @@ impl<'a> Scalar<'a> {
             ),
         })
     }
-}
-
-/// The high bit of each byte of `w` (little-endian) that is `"`, `\\` or below 0x20 is set;
-/// bits above the first such byte may be set wrongly, so only the lowest one is meaningful.
-#[inline]
-fn special_bytes(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
-    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
-    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
-    let control = w.wrapping_sub(ONES * 0x20) & !w;
-    (quote | backslash | control) & HIGH
 }
 
 /// A cursor over a JSON text.

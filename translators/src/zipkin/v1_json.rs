@@ -8,7 +8,8 @@
 use super::model;
 use super::v1_convert::{v1_to_v2, v2_to_v1, Indexed};
 use super::v1_model::{self as v1, AnnotationValue};
-use crate::ids::{self, to_hex};
+use crate::ids;
+use crate::otlp::json::writer;
 use crate::{DecodeError, Format, Location, Rejection};
 use serde_json::{Map, Value};
 
@@ -300,24 +301,26 @@ pub fn encode(spans: &[model::Span]) -> Vec<u8> {
 fn write_span(s: &v1::Span, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"traceId\":\"");
     if s.trace_id_high != 0 {
-        out.extend_from_slice(to_hex(&s.trace_id_high.to_be_bytes()).as_bytes());
+        writer::hex_digits(out, &s.trace_id_high.to_be_bytes());
     }
-    out.extend_from_slice(to_hex(&s.trace_id.to_be_bytes()).as_bytes());
+    writer::hex_digits(out, &s.trace_id.to_be_bytes());
     out.push(b'"');
     if let Some(p) = s.parent_id {
         out.extend_from_slice(b",\"parentId\":\"");
-        out.extend_from_slice(to_hex(&p.to_be_bytes()).as_bytes());
+        writer::hex_digits(out, &p.to_be_bytes());
         out.push(b'"');
     }
     out.extend_from_slice(b",\"id\":\"");
-    out.extend_from_slice(to_hex(&s.id.to_be_bytes()).as_bytes());
+    writer::hex_digits(out, &s.id.to_be_bytes());
     out.extend_from_slice(b"\",\"name\":");
-    write_str(&s.name, out);
+    writer::string(out, &s.name);
     if let Some(ts) = s.timestamp {
-        out.extend_from_slice(format!(",\"timestamp\":{ts}").as_bytes());
+        out.extend_from_slice(b",\"timestamp\":");
+        writer::uint(out, ts);
     }
     if let Some(d) = s.duration {
-        out.extend_from_slice(format!(",\"duration\":{d}").as_bytes());
+        out.extend_from_slice(b",\"duration\":");
+        writer::uint(out, d);
     }
     if !s.annotations.is_empty() {
         out.extend_from_slice(b",\"annotations\":[");
@@ -325,8 +328,10 @@ fn write_span(s: &v1::Span, out: &mut Vec<u8>) {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(format!("{{\"timestamp\":{},\"value\":", a.timestamp).as_bytes());
-            write_str(&a.value, out);
+            out.extend_from_slice(b"{\"timestamp\":");
+            writer::uint(out, a.timestamp);
+            out.extend_from_slice(b",\"value\":");
+            writer::string(out, &a.value);
             write_endpoint_field(a.endpoint.as_ref(), out);
             out.push(b'}');
         }
@@ -339,7 +344,7 @@ fn write_span(s: &v1::Span, out: &mut Vec<u8>) {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"key\":");
-            write_str(&b.key, out);
+            writer::string(out, &b.key);
             out.extend_from_slice(b",\"value\":");
             write_value(&b.value, out);
             write_endpoint_field(b.endpoint.as_ref(), out);
@@ -356,7 +361,7 @@ fn write_span(s: &v1::Span, out: &mut Vec<u8>) {
 /// A binary annotation value; types other than STRING and BOOL also write `"type"`.
 fn write_value(v: &AnnotationValue, out: &mut Vec<u8>) {
     let declared = match v {
-        AnnotationValue::String(s) => return write_str(s, out),
+        AnnotationValue::String(s) => return writer::string(out, s),
         AnnotationValue::Bool(b) => {
             return out.extend_from_slice(if *b { b"true" } else { b"false" })
         }
@@ -365,7 +370,7 @@ fn write_value(v: &AnnotationValue, out: &mut Vec<u8>) {
             "DOUBLE"
         }
         AnnotationValue::Double(_) | AnnotationValue::Bytes(_) => {
-            write_str(&v.to_tag_string(), out);
+            writer::string(out, &v.to_tag_string());
             if matches!(v, AnnotationValue::Bytes(_)) {
                 "BYTES"
             } else {
@@ -388,7 +393,7 @@ fn write_endpoint_field(e: Option<&v1::Endpoint>, out: &mut Vec<u8>) {
     let Some(e) = e else { return };
     // v1 always writes serviceName, even when empty.
     out.extend_from_slice(b",\"endpoint\":{\"serviceName\":");
-    write_str(&e.service_name, out);
+    writer::string(out, &e.service_name);
     if let Some(ip) = e.ipv4 {
         out.extend_from_slice(format!(",\"ipv4\":\"{ip}\"").as_bytes());
     }
@@ -401,44 +406,10 @@ fn write_endpoint_field(e: Option<&v1::Endpoint>, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// A JSON string literal.
-fn write_str(s: &str, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0..=0x1f => b"",
-            _ => continue,
-        };
-        out.extend_from_slice(&bytes[start..i]);
-        if escape.is_empty() {
-            out.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 0xf) as usize],
-            ]);
-        } else {
-            out.extend_from_slice(escape);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::to_hex;
     use crate::zipkin::model::Kind;
 
     fn tag<'a>(span: &'a model::Span, key: &str) -> Option<&'a str> {
@@ -601,7 +572,7 @@ mod tests {
     #[test]
     fn strings_are_escaped() {
         let mut out = Vec::new();
-        write_str("a\"b\\c\n\u{1}é", &mut out);
+        writer::string(&mut out, "a\"b\\c\n\u{1}é");
         assert_eq!(String::from_utf8(out.clone()).unwrap(), "\"a\\\"b\\\\c\\n\\u0001é\"");
         assert_eq!(serde_json::from_slice::<String>(&out).unwrap(), "a\"b\\c\n\u{1}é");
     }
@@ -647,6 +618,7 @@ mod properties {
 #[cfg(test)]
 mod fixtures {
     use super::*;
+    use crate::ids::to_hex;
     use crate::zipkin::model::Kind;
 
     fn read(case: &str) -> Option<Vec<u8>> {

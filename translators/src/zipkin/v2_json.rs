@@ -11,6 +11,7 @@
 use super::json_read::{Broken, Scalar, Scanner};
 use super::model::{self, Kind};
 use super::span::{EndpointView, Id, ZipkinSpan};
+use crate::otlp::json::writer;
 use crate::otlp::model::ExportTraceServiceRequest;
 use crate::{ids, DecodeError, Format, Location, Rejection};
 use std::borrow::Cow;
@@ -528,73 +529,6 @@ fn parse_ip(s: &str) -> Option<IpAddr> {
     parts.next().is_none().then_some(IpAddr::from(octets))
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn write_hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    for b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 0xf) as usize]);
-    }
-}
-
-fn write_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&buf[i..]);
-}
-
-/// For each byte: 0 = copy, else the escape to write (`u` = `\u00XX`).
-static ESCAPE: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = b'u';
-        i += 1;
-    }
-    t[b'\n' as usize] = b'n';
-    t[b'\r' as usize] = b'r';
-    t[b'\t' as usize] = b't';
-    t[0x08] = b'b';
-    t[0x0c] = b'f';
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t
-};
-
-/// Writes `s` as a JSON string, escaping what JSON requires (as serde_json does).
-pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    out.reserve(s.len() + 2);
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let esc = ESCAPE[b as usize];
-        if esc == 0 {
-            continue;
-        }
-        out.extend_from_slice(&bytes[start..i]);
-        if esc == b'u' {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xf) as usize]);
-        } else {
-            out.push(b'\\');
-            out.push(esc);
-        }
-        start = i + 1;
-    }
-    out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
-}
-
 fn write_endpoint(out: &mut Vec<u8>, name: &[u8], ep: &EndpointView<'_>) {
     use std::io::Write;
     out.extend_from_slice(name);
@@ -607,7 +541,7 @@ fn write_endpoint(out: &mut Vec<u8>, name: &[u8], ep: &EndpointView<'_>) {
     if !ep.service_name.is_empty() {
         sep(out);
         out.extend_from_slice(b"\"serviceName\":");
-        write_str(out, &ep.service_name);
+        writer::string(out, &ep.service_name);
     }
     if let Some(ip) = ep.ipv4 {
         sep(out);
@@ -620,7 +554,7 @@ fn write_endpoint(out: &mut Vec<u8>, name: &[u8], ep: &EndpointView<'_>) {
     if ep.port > 0 {
         sep(out);
         out.extend_from_slice(b"\"port\":");
-        write_u64(out, u64::from(ep.port));
+        writer::uint(out, u64::from(ep.port));
     }
     out.push(b'}');
 }
@@ -676,15 +610,15 @@ fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
     let trace = s.trace_id.as_slice();
     let trace: &[u8] =
         if trace.len() == 16 && ids::is_zero(&trace[..8]) { &trace[8..] } else { trace };
-    write_hex(out, trace);
+    writer::hex_digits(out, trace);
     out.push(b'"');
     if !s.parent_id.is_empty() {
         out.extend_from_slice(b",\"parentId\":\"");
-        write_hex(out, s.parent_id.as_slice());
+        writer::hex_digits(out, s.parent_id.as_slice());
         out.push(b'"');
     }
     out.extend_from_slice(b",\"id\":\"");
-    write_hex(out, s.id.as_slice());
+    writer::hex_digits(out, s.id.as_slice());
     out.push(b'"');
     let kind: &[u8] = match s.kind {
         Kind::Client => b",\"kind\":\"CLIENT\"",
@@ -696,15 +630,15 @@ fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
     out.extend_from_slice(kind);
     if !s.name.is_empty() {
         out.extend_from_slice(b",\"name\":");
-        write_str(out, &s.name);
+        writer::string(out, &s.name);
     }
     if s.timestamp != 0 {
         out.extend_from_slice(b",\"timestamp\":");
-        write_u64(out, s.timestamp);
+        writer::uint(out, s.timestamp);
     }
     if s.duration != 0 {
         out.extend_from_slice(b",\"duration\":");
-        write_u64(out, s.duration);
+        writer::uint(out, s.duration);
     }
     if !s.local.is_empty() {
         write_endpoint(out, b",\"localEndpoint\":{", &s.local);
@@ -719,9 +653,9 @@ fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
                 out.push(b',');
             }
             out.extend_from_slice(b"{\"timestamp\":");
-            write_u64(out, *ts);
+            writer::uint(out, *ts);
             out.extend_from_slice(b",\"value\":");
-            write_str(out, value);
+            writer::string(out, value);
             out.push(b'}');
         }
         out.push(b']');
@@ -732,9 +666,9 @@ fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
             if n > 0 {
                 out.push(b',');
             }
-            write_str(out, k);
+            writer::string(out, k);
             out.push(b':');
-            write_str(out, v);
+            writer::string(out, v);
         }
         out.push(b'}');
     }
@@ -903,7 +837,7 @@ mod tests {
     fn strings_are_escaped_like_serde_json() {
         for s in ["plain", "quote \" and \\ back", "ctl \u{1}\n\t\r\u{8}\u{c}", "中文 / é"] {
             let mut out = Vec::new();
-            write_str(&mut out, s);
+            writer::string(&mut out, s);
             assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(s).unwrap());
         }
     }

@@ -1,16 +1,60 @@
-//! Small, allocation-free pieces for writing JSON text straight into a byte buffer; shared by
-//! the OTLP/JSON and Jaeger JSON encoders.
+//! Small, allocation-free pieces for writing JSON text straight into a byte buffer: the
+//! crate's one JSON text writer, shared by the OTLP/JSON, Jaeger JSON and Zipkin JSON encoders.
 
 use base64::Engine;
 
-/// Writes `s` as a JSON string: quotes, `"` `\` and control characters escaped, everything
-/// else (all of UTF-8) as is.
+/// The high bit of each byte of `w` (eight bytes, little-endian) that JSON cannot hold as is
+/// in a string (`"`, `\\` or below 0x20) is set. Bits above the lowest set one may be set
+/// wrongly (borrows propagate upwards), so only the lowest one is meaningful. Shared with the
+/// Zipkin JSON reader, which scans strings the same way.
+#[inline]
+pub(crate) fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x;
+    let quote = zero_byte(w ^ (ONES * u64::from(b'"')));
+    let backslash = zero_byte(w ^ (ONES * u64::from(b'\\')));
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    (quote | backslash | control) & HIGH
+}
+
+/// The index of the first byte at or after `i` that must be escaped, or `bytes.len()`.
+/// Eight bytes at a time; the last few are padded with a plain byte.
+#[inline]
+fn next_special(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let hit = special_bytes(u64::from_le_bytes(word));
+        if hit != 0 {
+            return i + (hit.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    let rest = bytes.get(i..).unwrap_or_default();
+    let mut word = [b'a'; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    let hit = special_bytes(u64::from_le_bytes(word));
+    if hit != 0 {
+        i + (hit.trailing_zeros() / 8) as usize
+    } else {
+        bytes.len()
+    }
+}
+
+/// Writes `s` as a JSON string: quotes, `"` `\` and control characters escaped (as
+/// serde_json escapes them: `\n` `\r` `\t` `\b` `\f`, others `\u00XX`), everything else (all
+/// of UTF-8) as is. The crate's one JSON string writer.
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.push(b'"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    loop {
+        let i = next_special(bytes, start);
+        let Some(&b) = bytes.get(i) else { break };
+        out.extend_from_slice(&bytes[start..i]);
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -19,14 +63,17 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
+            _ => b"",
         };
-        out.extend_from_slice(&bytes[start..i]);
         if escape.is_empty() {
-            out.extend_from_slice(b"\\u00");
-            out.push(HEX[(b >> 4) as usize]);
-            out.push(HEX[(b & 0xf) as usize]);
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[(b >> 4) as usize],
+                HEX[(b & 0xf) as usize],
+            ]);
         } else {
             out.extend_from_slice(escape);
         }
@@ -36,15 +83,20 @@ pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Writes `bytes` as lower-case hex digits, unquoted.
+pub(crate) fn hex_digits(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 0xf) as usize]]);
+    }
+}
+
 /// Writes `bytes` as a quoted lower-case hex string.
 pub(crate) fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(bytes.len() * 2 + 2);
     out.push(b'"');
-    for &b in bytes {
-        out.push(HEX[(b >> 4) as usize]);
-        out.push(HEX[(b & 0xf) as usize]);
-    }
+    hex_digits(out, bytes);
     out.push(b'"');
 }
 
@@ -145,6 +197,25 @@ mod tests {
         assert_eq!(s, "\"a\\\"b\\\\c\\nd\\u0001é\u{7f}\"");
         let back: String = serde_json::from_str(&s).unwrap();
         assert_eq!(back, "a\"b\\c\nd\u{1}é\u{7f}");
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json_at_every_position() {
+        let specials = [
+            "\"", "\\", "\n", "\r", "\t", "\u{8}", "\u{c}", "\u{1}", "\u{1f}", "é", "中", "\u{7f}",
+        ];
+        for len in 0..20 {
+            for sp in specials {
+                for at in 0..=len {
+                    let mut s: String = "x".repeat(len);
+                    s.insert_str(at, sp);
+                    let text = with(|o| string(o, &s));
+                    assert_eq!(text, serde_json::to_string(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+        let all: String = (0u8..=0x7f).map(char::from).collect();
+        assert_eq!(with(|o| string(o, &all)), serde_json::to_string(&all).unwrap());
     }
 
     #[test]
