@@ -3,6 +3,7 @@
 use super::WireType;
 use crate::otlp::model;
 use crate::{DecodeError, Format, Location};
+use std::marker::PhantomData;
 
 /// prost's recursion limit: a message nested this deep may hold no further message (nor any
 /// unknown field), so the views accept exactly what prost accepts.
@@ -99,8 +100,20 @@ fn is_singular_message(msg: Msg, field: u32) -> bool {
 struct Invalid(usize, &'static str);
 
 /// Reads a varint at `*pos` (prost's rules: at most 10 bytes, the 10th at most 1).
-#[inline]
+#[inline(always)]
 fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    // Most varints (keys, lengths, small ints) take one byte.
+    match buf.get(*pos) {
+        Some(&b) if b < 0x80 => {
+            *pos += 1;
+            Some(u64::from(b))
+        }
+        _ => varint_slow(buf, pos),
+    }
+}
+
+#[inline(never)]
+fn varint_slow(buf: &[u8], pos: &mut usize) -> Option<u64> {
     let mut value = 0u64;
     for i in 0..10 {
         let b = *buf.get(*pos + i)?;
@@ -114,6 +127,20 @@ fn varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
         }
     }
     None
+}
+
+/// Checks that `bytes` are UTF-8: ASCII eight bytes at a time, `from_utf8` otherwise.
+#[inline(always)]
+fn is_utf8(bytes: &[u8]) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut high = 0u64;
+    for c in chunks.by_ref() {
+        high |= u64::from_le_bytes(c.try_into().unwrap_or_default());
+    }
+    for &b in chunks.remainder() {
+        high |= u64::from(b);
+    }
+    high & 0x8080_8080_8080_8080 == 0 || std::str::from_utf8(bytes).is_ok()
 }
 
 #[inline]
@@ -200,7 +227,7 @@ impl Validator<'_> {
                 Kind::Str => {
                     let s = len_delimited(buf, &mut pos)
                         .ok_or(Invalid(at, "length larger than the bytes left"))?;
-                    if std::str::from_utf8(s).is_err() {
+                    if !is_utf8(s) {
                         return Err(Invalid(at, "string is not valid UTF-8"));
                     }
                 }
@@ -366,28 +393,35 @@ fn text(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or_default()
 }
 
+/// A view made from a message body (what [`Messages`] yields).
+pub trait FromBody<'a> {
+    /// The view of a validated message body.
+    fn from_body(body: &'a [u8]) -> Self;
+}
+
 /// The messages held in one repeated message field of a body, as views.
 #[derive(Debug, Clone)]
 pub struct Messages<'a, T> {
     fields: Fields<'a>,
     field: u32,
-    make: fn(&'a [u8]) -> T,
+    view: PhantomData<fn() -> T>,
 }
 
 impl<'a, T> Messages<'a, T> {
-    fn new(body: &'a [u8], field: u32, make: fn(&'a [u8]) -> T) -> Self {
-        Messages { fields: Fields::new(body), field, make }
+    #[inline]
+    fn new(body: &'a [u8], field: u32) -> Self {
+        Messages { fields: Fields::new(body), field, view: PhantomData }
     }
 }
 
-impl<'a, T> Iterator for Messages<'a, T> {
+impl<'a, T: FromBody<'a>> Iterator for Messages<'a, T> {
     type Item = T;
 
     #[inline]
     fn next(&mut self) -> Option<T> {
         for (field, val) in self.fields.by_ref() {
             if let (true, Val::Len(body)) = (field == self.field, val) {
-                return Some((self.make)(body));
+                return Some(T::from_body(body));
             }
         }
         None
@@ -429,7 +463,7 @@ impl<'a> TracesView<'a> {
 
     /// The resource spans, in order.
     pub fn resource_spans(&self) -> Messages<'a, ResourceSpansView<'a>> {
-        Messages::new(self.bytes, 1, ResourceSpansView::new)
+        Messages::new(self.bytes, 1)
     }
 
     /// Number of spans in the request.
@@ -448,7 +482,15 @@ pub struct ResourceSpansView<'a> {
     body: &'a [u8],
 }
 
+impl<'a> FromBody<'a> for ResourceSpansView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> ResourceSpansView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut v = ResourceSpansView { resource: None, schema_url: "", body };
         for (field, val) in Fields::new(body) {
@@ -463,7 +505,7 @@ impl<'a> ResourceSpansView<'a> {
 
     /// The scope spans, in order.
     pub fn scope_spans(&self) -> Messages<'a, ScopeSpansView<'a>> {
-        Messages::new(self.body, 2, ScopeSpansView::new)
+        Messages::new(self.body, 2)
     }
 }
 
@@ -475,7 +517,15 @@ pub struct ResourceView<'a> {
     body: &'a [u8],
 }
 
+impl<'a> FromBody<'a> for ResourceView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> ResourceView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut dropped_attributes_count = 0;
         for (field, val) in Fields::new(body) {
@@ -488,7 +538,7 @@ impl<'a> ResourceView<'a> {
 
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 1, KeyValueView::new)
+        Messages::new(self.body, 1)
     }
 
     /// The message body as it was read (equal bodies are equal resources).
@@ -507,7 +557,15 @@ pub struct ScopeSpansView<'a> {
     body: &'a [u8],
 }
 
+impl<'a> FromBody<'a> for ScopeSpansView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> ScopeSpansView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut v = ScopeSpansView { scope: None, schema_url: "", body };
         for (field, val) in Fields::new(body) {
@@ -522,7 +580,7 @@ impl<'a> ScopeSpansView<'a> {
 
     /// The spans, in order.
     pub fn spans(&self) -> Messages<'a, SpanView<'a>> {
-        Messages::new(self.body, 2, SpanView::new)
+        Messages::new(self.body, 2)
     }
 }
 
@@ -538,7 +596,15 @@ pub struct ScopeView<'a> {
     body: &'a [u8],
 }
 
+impl<'a> FromBody<'a> for ScopeView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> ScopeView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut v = ScopeView { name: "", version: "", dropped_attributes_count: 0, body };
         for (field, val) in Fields::new(body) {
@@ -554,7 +620,7 @@ impl<'a> ScopeView<'a> {
 
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 3, KeyValueView::new)
+        Messages::new(self.body, 3)
     }
 }
 
@@ -587,10 +653,22 @@ pub struct SpanView<'a> {
     pub dropped_links_count: u32,
     /// Status, when present.
     pub status: Option<StatusView<'a>>,
-    body: &'a [u8],
+    /// From the first to the end of the last attribute, event and link field (so that
+    /// iterating them does not rescan the whole span).
+    attributes: &'a [u8],
+    events: &'a [u8],
+    links: &'a [u8],
+}
+
+impl<'a> FromBody<'a> for SpanView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
 }
 
 impl<'a> SpanView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut s = SpanView {
             trace_id: &[],
@@ -606,9 +684,27 @@ impl<'a> SpanView<'a> {
             dropped_events_count: 0,
             dropped_links_count: 0,
             status: None,
-            body,
+            attributes: &[],
+            events: &[],
+            links: &[],
         };
-        for (field, val) in Fields::new(body) {
+        // Where each repeated field starts and ends (first and last occurrence).
+        let mut ranges = [(usize::MAX, 0usize); 3];
+        let mut fields = Fields::new(body);
+        loop {
+            let at = fields.pos;
+            let Some((field, val)) = fields.next() else { break };
+            let repeated = match field {
+                9 => 0,
+                11 => 1,
+                13 => 2,
+                _ => 3,
+            };
+            if let Some(r) = ranges.get_mut(repeated) {
+                r.0 = r.0.min(at);
+                r.1 = fields.pos;
+                continue;
+            }
             match (field, val) {
                 (1, Val::Len(b)) => s.trace_id = b,
                 (2, Val::Len(b)) => s.span_id = b,
@@ -626,22 +722,29 @@ impl<'a> SpanView<'a> {
                 _ => {}
             }
         }
+        let range = |(start, end): (usize, usize)| body.get(start..end).unwrap_or_default();
+        s.attributes = range(ranges[0]);
+        s.events = range(ranges[1]);
+        s.links = range(ranges[2]);
         s
     }
 
     /// The attributes, in order.
+    #[inline]
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 9, KeyValueView::new)
+        Messages::new(self.attributes, 9)
     }
 
     /// The events, in order.
+    #[inline]
     pub fn events(&self) -> Messages<'a, EventView<'a>> {
-        Messages::new(self.body, 11, EventView::new)
+        Messages::new(self.events, 11)
     }
 
     /// The links, in order.
+    #[inline]
     pub fn links(&self) -> Messages<'a, LinkView<'a>> {
-        Messages::new(self.body, 13, LinkView::new)
+        Messages::new(self.links, 13)
     }
 }
 
@@ -657,7 +760,15 @@ pub struct EventView<'a> {
     body: &'a [u8],
 }
 
+impl<'a> FromBody<'a> for EventView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> EventView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut e = EventView { time_unix_nano: 0, name: "", dropped_attributes_count: 0, body };
         for (field, val) in Fields::new(body) {
@@ -673,7 +784,7 @@ impl<'a> EventView<'a> {
 
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 3, KeyValueView::new)
+        Messages::new(self.body, 3)
     }
 }
 
@@ -693,7 +804,15 @@ pub struct LinkView<'a> {
     body: &'a [u8],
 }
 
+impl<'a> FromBody<'a> for LinkView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> LinkView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut l = LinkView {
             trace_id: &[],
@@ -718,7 +837,7 @@ impl<'a> LinkView<'a> {
 
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 4, KeyValueView::new)
+        Messages::new(self.body, 4)
     }
 }
 
@@ -731,7 +850,15 @@ pub struct StatusView<'a> {
     pub code: i32,
 }
 
+impl<'a> FromBody<'a> for StatusView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> StatusView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut s = StatusView { message: "", code: 0 };
         for (field, val) in Fields::new(body) {
@@ -754,7 +881,15 @@ pub struct KeyValueView<'a> {
     pub value: Option<AnyValueView<'a>>,
 }
 
+impl<'a> FromBody<'a> for KeyValueView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> KeyValueView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut kv = KeyValueView { key: "", value: None };
         for (field, val) in Fields::new(body) {
@@ -797,7 +932,15 @@ pub enum AnyValueView<'a> {
     KvList(KvListView<'a>),
 }
 
+impl<'a> FromBody<'a> for AnyValueView<'a> {
+    #[inline]
+    fn from_body(body: &'a [u8]) -> Self {
+        Self::new(body)
+    }
+}
+
 impl<'a> AnyValueView<'a> {
+    #[inline]
     fn new(body: &'a [u8]) -> Self {
         let mut v = AnyValueView::Empty;
         for (field, val) in Fields::new(body) {
@@ -845,7 +988,7 @@ pub struct ArrayView<'a> {
 impl<'a> ArrayView<'a> {
     /// The elements, in order.
     pub fn values(&self) -> Messages<'a, AnyValueView<'a>> {
-        Messages::new(self.body, 1, AnyValueView::new)
+        Messages::new(self.body, 1)
     }
 }
 
@@ -858,6 +1001,6 @@ pub struct KvListView<'a> {
 impl<'a> KvListView<'a> {
     /// The pairs, in order.
     pub fn values(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 1, KeyValueView::new)
+        Messages::new(self.body, 1)
     }
 }
