@@ -5,7 +5,7 @@
 //! builds the owned OTLP model.
 
 use super::from_otlp::{map_span, span_item, AttrsIn, EventIn, LinkIn, ResourceCtx, ScopeCtx};
-use super::from_otlp::{SpanIn, ValueIn};
+use super::from_otlp::{SpanIn, ValueIn, WireArray};
 use super::span::ZipkinSpan;
 use super::to_otlp::{AttrValue, Mapped, OtlpSpan};
 use super::{v1_json, v1_thrift, v2_json, v2_proto};
@@ -145,6 +145,7 @@ fn value_in<'a>(v: Option<&AnyValueView<'a>>) -> ValueIn<'a> {
         Some(AnyValueView::Bool(b)) => ValueIn::Bool(*b),
         Some(AnyValueView::Int(i)) => ValueIn::Int(*i),
         Some(AnyValueView::Double(d)) => ValueIn::Double(*d),
+        Some(AnyValueView::Array(a)) => ValueIn::Array(WireArray(*a)),
         Some(other) => match other.to_model().value {
             Some(v) => ValueIn::Other(Cow::Owned(v)),
             None => ValueIn::None,

@@ -16,16 +16,16 @@ use crate::ids;
 use crate::otlp::attributes::to_tag_string;
 use crate::otlp::conventions::status_code_name;
 use crate::otlp::json::writer;
+use crate::otlp::wire::{AnyValueView, ArrayView};
 use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
 use crate::otlp::model::{ExportTraceServiceRequest, Span};
 use crate::Rejection;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-/// Attributes that may name the remote service, best first (spec: "Remote endpoint", ranking
-/// table). A value that is an IP literal is not used as a name (except `peer.service`): it goes
-/// into `ipv4`/`ipv6` instead, which is where Zipkin keeps addresses.
-pub(crate) const REMOTE_NAME_RANK: [&str; 11] = [
+/// Every attribute key the endpoint rules read; the rules below name them by index, so that
+/// one pass over a span's attributes ([`EndpointAttrs`]) finds every candidate.
+pub(crate) const ENDPOINT_KEYS: [&str; 20] = [
     ATTR_PEER_SERVICE,
     "server.address",
     "net.peer.name",
@@ -37,21 +37,69 @@ pub(crate) const REMOTE_NAME_RANK: [&str; 11] = [
     "peer.hostname",
     "peer.address",
     "db.name",
+    ATTR_PEER_PORT,
+    "server.socket.port",
+    "net.sock.peer.port",
+    "net.peer.ip",
+    "net.peer.port",
+    ATTR_LOCAL_ADDRESS,
+    ATTR_LOCAL_PORT,
+    "net.host.ip",
+    "net.host.port",
 ];
+
+/// Attributes that may name the remote service, best first (spec: "Remote endpoint", ranking
+/// table), as indices into [`ENDPOINT_KEYS`]. A value that is an IP literal is not used as a
+/// name (except `peer.service`): it goes into `ipv4`/`ipv6` instead, which is where Zipkin
+/// keeps addresses.
+pub(crate) const REMOTE_NAME_RANK: [u8; 11] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 /// Address/port attribute pairs for `remoteEndpoint.ipv4/ipv6/port`, best first: the spec's
-/// socket pairs, then the Collector's legacy `net.peer.ip`/`net.peer.port`.
-pub(crate) const REMOTE_SOCKETS: [(&str, &str); 4] = [
-    (ATTR_PEER_ADDRESS, ATTR_PEER_PORT),
-    ("server.socket.address", "server.socket.port"),
-    ("net.sock.peer.addr", "net.sock.peer.port"),
-    ("net.peer.ip", "net.peer.port"),
-];
+/// socket pairs (`network.peer.*`, `server.socket.*`, `net.sock.peer.*`), then the
+/// Collector's legacy `net.peer.ip`/`net.peer.port`. Indices into [`ENDPOINT_KEYS`].
+pub(crate) const REMOTE_SOCKETS: [(u8, u8); 4] = [(3, 11), (5, 12), (7, 13), (14, 15)];
 
 /// Address/port attribute pairs for `localEndpoint.ipv4/ipv6/port`: current semantic
-/// conventions, then the Collector's legacy `net.host.ip`/`net.host.port`.
-pub(crate) const LOCAL_SOCKETS: [(&str, &str); 2] =
-    [(ATTR_LOCAL_ADDRESS, ATTR_LOCAL_PORT), ("net.host.ip", "net.host.port")];
+/// conventions (`network.local.*`), then the Collector's legacy `net.host.ip`/`net.host.port`.
+pub(crate) const LOCAL_SOCKETS: [(u8, u8); 2] = [(16, 17), (18, 19)];
+
+/// The endpoint candidates among a span's attributes (or tags), gathered in one pass: for
+/// each of [`ENDPOINT_KEYS`], the value of its first occurrence.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct EndpointAttrs<'a> {
+    seen: u32,
+    values: [Option<Lookup<'a>>; ENDPOINT_KEYS.len()],
+}
+
+impl<'a> EndpointAttrs<'a> {
+    /// Looks at one attribute; `value` is only asked for a candidate's first occurrence.
+    #[inline]
+    pub fn offer(&mut self, key: &str, value: impl FnOnce() -> Option<Lookup<'a>>) {
+        if !endpoint_key(key) {
+            return;
+        }
+        if let Some(i) = ENDPOINT_KEYS.iter().position(|k| *k == key) {
+            if self.seen & (1 << i) == 0 {
+                self.seen |= 1 << i;
+                self.values[i] = value();
+            }
+        }
+    }
+
+    /// True when any candidate was seen.
+    pub fn any(&self) -> bool {
+        self.seen != 0
+    }
+
+    /// True when `key` (one of [`ENDPOINT_KEYS`]) was seen.
+    pub fn has(&self, key: &str) -> bool {
+        ENDPOINT_KEYS.iter().position(|k| *k == key).is_some_and(|i| self.seen & (1 << i) != 0)
+    }
+
+    fn get(&self, i: u8) -> Option<Lookup<'a>> {
+        self.values.get(usize::from(i)).copied().flatten()
+    }
+}
 
 /// An attribute value as the endpoint rules read it.
 #[derive(Clone, Copy, Debug)]
@@ -74,7 +122,8 @@ pub(crate) struct Derived<'a> {
 }
 
 /// True when `key` could take part in an endpoint rule (a cheap filter before the lookups).
-pub(crate) fn endpoint_key(key: &str) -> bool {
+#[inline]
+fn endpoint_key(key: &str) -> bool {
     key.starts_with("peer.")
         || key.starts_with("net")
         || key.starts_with("server.")
@@ -99,30 +148,34 @@ fn lookup_ip(v: Lookup<'_>) -> Option<IpAddr> {
 /// the address from the first socket pair holding an IP literal (with that pair's port), and
 /// otherwise the first port found.
 pub(crate) fn derive<'a>(
-    get: impl Fn(&str) -> Option<Lookup<'a>>,
-    rank: &[&'static str],
-    sockets: &[(&'static str, &'static str)],
+    attrs: &EndpointAttrs<'a>,
+    rank: &[u8],
+    sockets: &[(u8, u8)],
 ) -> Derived<'a> {
     let mut d = Derived::default();
+    if !attrs.any() {
+        return d;
+    }
+    let name = |i: u8| ENDPOINT_KEYS[usize::from(i)];
     for &key in rank {
-        if let Some(Lookup::Str(s)) = get(key) {
-            if !s.is_empty() && (key == ATTR_PEER_SERVICE || s.parse::<IpAddr>().is_err()) {
-                d.service = Some((key, s));
+        if let Some(Lookup::Str(s)) = attrs.get(key) {
+            if !s.is_empty() && (key == 0 || s.parse::<IpAddr>().is_err()) {
+                d.service = Some((name(key), s));
                 break;
             }
         }
     }
     for &(addr, port) in sockets {
-        if let Some(ip) = get(addr).and_then(lookup_ip) {
-            d.ip = Some((addr, ip));
-            d.port = get(port).and_then(lookup_port).map(|p| (port, p));
+        if let Some(ip) = attrs.get(addr).and_then(lookup_ip) {
+            d.ip = Some((name(addr), ip));
+            d.port = attrs.get(port).and_then(lookup_port).map(|p| (name(port), p));
             break;
         }
     }
     if d.port.is_none() {
         d.port = sockets
             .iter()
-            .find_map(|&(_, port)| get(port).and_then(lookup_port).map(|p| (port, p)));
+            .find_map(|&(_, port)| attrs.get(port).and_then(lookup_port).map(|p| (name(port), p)));
     }
     d
 }
@@ -149,8 +202,46 @@ pub(crate) enum ValueIn<'a> {
     Int(i64),
     /// A double.
     Double(f64),
+    /// An array read in place from OTLP protobuf (the direct route).
+    Array(WireArray<'a>),
     /// Bytes, arrays and key/value lists (rare on the hot paths), as the owned model.
     Other(Cow<'a, Value>),
+}
+
+/// An array value read in place from OTLP protobuf, written as JSON straight from the bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WireArray<'a>(pub ArrayView<'a>);
+
+impl PartialEq for WireArray<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.values().map(|v| v.to_model()).eq(other.0.values().map(|v| v.to_model()))
+    }
+}
+
+/// Writes a wire array as JSON: elements as [`write_any`] writes them, except that key/value
+/// lists are written as `otlp::attributes::to_json` prints them (keys sorted) when `sorted`
+/// (the tag text form) and in order otherwise (the event/link attribute form).
+fn write_wire_array(out: &mut Vec<u8>, array: &ArrayView<'_>, sorted: bool) {
+    out.push(b'[');
+    for (n, v) in array.values().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        match v {
+            AnyValueView::Empty => out.extend_from_slice(b"null"),
+            AnyValueView::String(s) => writer::string(out, s),
+            AnyValueView::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            AnyValueView::Int(i) => writer::int(out, i),
+            AnyValueView::Array(a) => write_wire_array(out, &a, sorted),
+            AnyValueView::KvList(_) if sorted => {
+                let model = v.to_model();
+                let json = crate::otlp::attributes::to_json(model.value.as_ref());
+                out.extend_from_slice(json.to_string().as_bytes());
+            }
+            other => write_any(out, other.to_model().value.as_ref()),
+        }
+    }
+    out.push(b']');
 }
 
 impl<'a> ValueIn<'a> {
@@ -174,6 +265,11 @@ impl<'a> ValueIn<'a> {
             ValueIn::Int(i) => Cow::Owned(i.to_string()),
             ValueIn::Double(d) => Cow::Owned(to_tag_string(Some(&Value::DoubleValue(*d)))),
             ValueIn::None => Cow::Owned(to_tag_string(None)),
+            ValueIn::Array(a) => {
+                let mut out = Vec::with_capacity(64);
+                write_wire_array(&mut out, &a.0, true);
+                Cow::Owned(String::from_utf8(out).unwrap_or_default())
+            }
             ValueIn::Other(v) => Cow::Owned(to_tag_string(Some(v))),
         }
     }
@@ -195,6 +291,7 @@ impl<'a> ValueIn<'a> {
             ValueIn::Bool(b) => write_any(out, Some(&Value::BoolValue(*b))),
             ValueIn::Int(i) => write_any(out, Some(&Value::IntValue(*i))),
             ValueIn::Double(d) => write_any(out, Some(&Value::DoubleValue(*d))),
+            ValueIn::Array(a) => write_wire_array(out, &a.0, false),
             ValueIn::Other(v) => write_any(out, Some(v)),
         }
     }
@@ -475,14 +572,13 @@ pub(crate) fn map_span<'a>(
     };
 
     let attrs = &span.attributes;
-    let relevant = attrs.iter().any(|(k, _)| endpoint_key(k));
-    let lookup = |key: &str| attrs.iter().find(|(k, _)| *k == key).and_then(|(_, v)| v.lookup());
-    let remote = if relevant {
-        derive(lookup, &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
-    } else {
-        Derived::default()
-    };
-    let local = if relevant { derive(lookup, &[], &LOCAL_SOCKETS) } else { Derived::default() };
+    let mut candidates = EndpointAttrs::default();
+    for (k, v) in attrs {
+        candidates.offer(k, || v.lookup());
+    }
+    let relevant = candidates.any();
+    let remote = derive(&candidates, &REMOTE_NAME_RANK, &REMOTE_SOCKETS);
+    let local = derive(&candidates, &[], &LOCAL_SOCKETS);
     // Attributes that became endpoint fields and that the reverse mapping re-creates under the
     // same key leave the tags; the others stay (the reverse mapping sees them and adds nothing).
     let consumed = |key: &str| {
@@ -662,7 +758,7 @@ fn write_any(out: &mut Vec<u8>, v: Option<&Value>) {
         None => out.extend_from_slice(b"null"),
         Some(Value::StringValue(s)) => writer::string(out, s),
         Some(Value::BoolValue(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Some(Value::IntValue(i)) => out.extend_from_slice(i.to_string().as_bytes()),
+        Some(Value::IntValue(i)) => writer::int(out, *i),
         Some(Value::DoubleValue(d)) => match serde_json::Number::from_f64(*d) {
             Some(n) => out.extend_from_slice(n.to_string().as_bytes()),
             None => writer::string(out, &d.to_string()),

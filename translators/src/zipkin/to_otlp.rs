@@ -8,7 +8,7 @@
 //! spec references are listed in `docs/mappings/traces.md`.
 
 use super::from_otlp::{
-    derive, endpoint_key, Derived, Lookup, LOCAL_SOCKETS, REMOTE_NAME_RANK, REMOTE_SOCKETS,
+    derive, Derived, EndpointAttrs, Lookup, LOCAL_SOCKETS, REMOTE_NAME_RANK, REMOTE_SOCKETS,
 };
 use super::json_read::{Broken, Scalar, Scanner};
 use super::model::{self, Kind};
@@ -229,12 +229,6 @@ pub(crate) fn map_spans<'a>(
     out
 }
 
-fn tag_lookup<'a>(
-    tags: &'a [(Cow<'a, str>, Cow<'a, str>)],
-) -> impl Fn(&str) -> Option<Lookup<'a>> + 'a {
-    move |key| tags.iter().find(|t| t.0 == key).map(|t| Lookup::Str(&t.1))
-}
-
 /// Adds the attributes that carry an endpoint, unless [`from_otlp`](super::from_otlp)'s rules
 /// would already find the same value in the span's own tags (then adding one would duplicate
 /// it, and the round trip would not give the same span back). An explicit tag always wins.
@@ -305,20 +299,23 @@ fn span_to_otlp(span: ZipkinSpan<'_>) -> Result<(GroupKey<'_>, OtlpSpan<'_>), St
         .ok_or_else(|| format!("duration {} µs is out of range", span.duration))?;
 
     // Endpoint rules are checked against the span's own tags before they are consumed.
-    let relevant = span.tags.iter().any(|t| endpoint_key(&t.0));
-    let remote_derived = if relevant && !span.remote.is_empty() {
-        derive(tag_lookup(&span.tags), &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
+    let mut candidates = EndpointAttrs::default();
+    for (k, v) in &span.tags {
+        candidates.offer(k, || Some(Lookup::Str(v)));
+    }
+    let remote_derived = if !span.remote.is_empty() {
+        derive(&candidates, &REMOTE_NAME_RANK, &REMOTE_SOCKETS)
     } else {
         Derived::default()
     };
-    let local_derived = if relevant && !span.local.is_empty() {
-        derive(tag_lookup(&span.tags), &[], &LOCAL_SOCKETS)
+    let local_derived = if !span.local.is_empty() {
+        derive(&candidates, &[], &LOCAL_SOCKETS)
     } else {
         Derived::default()
     };
     let mut endpoint_attrs = Vec::new();
     {
-        let has = |key: &str| span.tags.iter().any(|t| t.0 == key);
+        let has = |key: &str| candidates.has(key);
         endpoint_attributes(
             &span.local,
             &local_derived,
