@@ -184,6 +184,69 @@ fn key(buf: &[u8], pos: &mut usize) -> Result<(u32, WireType), &'static str> {
     Ok((field, wire_type))
 }
 
+/// A `KeyValue` body in the shape every writer uses: the key field, then the value field,
+/// both with one-byte lengths and nothing else. `None` for any other shape (read the slow way).
+#[inline(always)]
+fn split_key_value(body: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&[0x0a, klen], rest) = body.split_first_chunk::<2>()? else { return None };
+    if klen >= 0x80 {
+        return None;
+    }
+    let (key, rest) = rest.split_at_checked(usize::from(klen))?;
+    let (&[0x12, vlen], value) = rest.split_first_chunk::<2>()? else { return None };
+    (vlen < 0x80 && usize::from(vlen) == value.len()).then_some((key, value))
+}
+
+/// An `AnyValue` body holding exactly one scalar field (string, bool, int, double, bytes)
+/// with a one-byte length, as its view; `None` for any other shape.
+#[inline(always)]
+fn single_scalar(body: &[u8]) -> Option<AnyValueView<'_>> {
+    let (&tag, rest) = body.split_first()?;
+    match tag {
+        0x0a | 0x3a => {
+            let (&len, bytes) = rest.split_first()?;
+            if len >= 0x80 || usize::from(len) != bytes.len() {
+                return None;
+            }
+            if tag == 0x3a {
+                return Some(AnyValueView::Bytes(bytes));
+            }
+            Some(AnyValueView::String(text(bytes)))
+        }
+        0x10 | 0x18 => {
+            let mut pos = 1;
+            let n = varint(body, &mut pos)?;
+            if pos != body.len() {
+                return None;
+            }
+            Some(if tag == 0x10 { AnyValueView::Bool(n != 0) } else { AnyValueView::Int(n as i64) })
+        }
+        0x21 => {
+            let bits: [u8; 8] = rest.try_into().ok()?;
+            Some(AnyValueView::Double(f64::from_bits(u64::from_le_bytes(bits))))
+        }
+        _ => None,
+    }
+}
+
+/// Validates an `AnyValue` body of [`single_scalar`]'s shape; false for any other shape or
+/// bad content (the general path then names the error).
+#[inline(always)]
+fn valid_single_scalar(body: &[u8]) -> bool {
+    let Some((&tag, rest)) = body.split_first() else { return false };
+    match tag {
+        0x0a | 0x3a => rest.split_first().is_some_and(|(&len, s)| {
+            len < 0x80 && usize::from(len) == s.len() && (tag == 0x3a || is_utf8(s))
+        }),
+        0x10 | 0x18 => {
+            let mut pos = 1;
+            varint(body, &mut pos).is_some() && pos == body.len()
+        }
+        0x21 => rest.len() == 8,
+        _ => false,
+    }
+}
+
 struct Validator<'a> {
     input: &'a [u8],
     needs_merge: bool,
@@ -193,6 +256,14 @@ impl Validator<'_> {
     /// Checks one message body `input[start..end]` read with prost recursion budget `ctx`.
     fn message(&mut self, msg: Msg, start: usize, end: usize, ctx: u32) -> Result<(), Invalid> {
         let buf = &self.input[..end];
+        // The common attribute shape, checked without the general loop.
+        if msg == Msg::KeyValue && ctx > 0 {
+            if let Some((key, value)) = buf.get(start..).and_then(split_key_value) {
+                if is_utf8(key) && valid_single_scalar(value) {
+                    return Ok(());
+                }
+            }
+        }
         let mut pos = start;
         // Bit per singular message field seen, and the last oneof field of an AnyValue.
         let mut seen = 0u32;
@@ -891,6 +962,9 @@ impl<'a> FromBody<'a> for KeyValueView<'a> {
 impl<'a> KeyValueView<'a> {
     #[inline]
     fn new(body: &'a [u8]) -> Self {
+        if let Some((key, value)) = split_key_value(body) {
+            return KeyValueView { key: text(key), value: Some(AnyValueView::new(value)) };
+        }
         let mut kv = KeyValueView { key: "", value: None };
         for (field, val) in Fields::new(body) {
             match (field, val) {
@@ -942,6 +1016,9 @@ impl<'a> FromBody<'a> for AnyValueView<'a> {
 impl<'a> AnyValueView<'a> {
     #[inline]
     fn new(body: &'a [u8]) -> Self {
+        if let Some(v) = single_scalar(body) {
+            return v;
+        }
         let mut v = AnyValueView::Empty;
         for (field, val) in Fields::new(body) {
             v = match (field, val) {

@@ -432,3 +432,43 @@ proptest! {
         }
     }
 }
+
+/// The attribute fast paths take a one-byte length only: a length byte ≥ 0x80 that happens
+/// to equal the bytes left must go the general way (and be refused like prost refuses it).
+#[test]
+fn attribute_fast_path_refuses_long_length_bytes() {
+    // Resource { attributes: [KeyValue { key: "k", value: AnyValue { string: 0x85 .. } }] }
+    // where the value's string length varint is 0x85 0x01 (133) but 132 bytes follow.
+    let mut any = vec![0x0a, 0x85, 0x01];
+    any.extend(std::iter::repeat_n(b'a', 131));
+    assert_eq!(any.len(), 134);
+    for value in [any.clone(), {
+        let mut b = any.clone();
+        b[0] = 0x3a;
+        b
+    }] {
+        let mut kv = vec![0x0a, 1, b'k', 0x12];
+        kv.extend_from_slice(&[0x86, 0x01]);
+        kv.extend_from_slice(&value);
+        let mut resource = vec![0x0a, kv.len() as u8 | 0x80, (kv.len() >> 7) as u8];
+        resource.extend_from_slice(&kv);
+        let mut rs = vec![0x0a, resource.len() as u8 | 0x80, (resource.len() >> 7) as u8];
+        rs.extend_from_slice(&resource);
+        let mut req = vec![0x0a, rs.len() as u8 | 0x80, (rs.len() >> 7) as u8];
+        req.extend_from_slice(&rs);
+        assert!(ExportTraceServiceRequest::decode(req.as_slice()).is_err());
+        assert!(TracesView::parse(&req).is_err());
+    }
+    // The same value one byte shorter in its length: 132 bytes, a valid string.
+    let req = ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![crate::otlp::attributes::string("k", "a".repeat(132))],
+                dropped_attributes_count: 0,
+            }),
+            ..Default::default()
+        }],
+    };
+    let bytes = encode_request(&req);
+    assert_eq!(to_model(&TracesView::parse(&bytes).unwrap()), req);
+}
