@@ -65,23 +65,20 @@ fn measure<T>(call: impl FnOnce() -> T) -> (usize, Duration) {
     (peak, elapsed)
 }
 
+/// One way of reading an input: true when it read something.
+type Reader = fn(Format, &[u8]) -> bool;
+
 /// `input` read as `format` by `decode_traces` and by `transcode` to OTLP protobuf, and read as
 /// OTLP protobuf by `transcode` to `format` (the direct routes have readers of their own):
 /// each call stays under [`SMALL_INPUT_PEAK`] and [`SMALL_INPUT_TIME`].
 fn assert_small_and_quick(format: Format, input: &[u8]) {
-    let calls: [(&str, Box<dyn Fn() -> bool>); 3] = [
-        ("decode_traces", Box::new(|| decode_traces(format, input).is_ok())),
-        (
-            "transcode to otlp-proto",
-            Box::new(|| transcode(format, Format::OtlpProto, input).is_ok()),
-        ),
-        (
-            "transcode from otlp-proto",
-            Box::new(|| transcode(Format::OtlpProto, format, input).is_ok()),
-        ),
+    let runs: [(&str, Reader); 3] = [
+        ("decode_traces", |f, i| decode_traces(f, i).is_ok()),
+        ("transcode to otlp-proto", |f, i| transcode(f, Format::OtlpProto, i).is_ok()),
+        ("transcode from otlp-proto", |f, i| transcode(Format::OtlpProto, f, i).is_ok()),
     ];
-    for (what, call) in calls {
-        let (peak, elapsed) = measure(call);
+    for (what, run) in runs {
+        let (peak, elapsed) = measure(|| run(format, input));
         assert!(
             peak < SMALL_INPUT_PEAK,
             "{format} {what}: {}-byte input {input:02x?} allocated {peak} bytes at peak",
