@@ -160,9 +160,18 @@ fn attrs_in(kvs: KeyValues<'_>) -> AttrsIn<'_> {
 /// The spans of an OTLP protobuf request, mapped, each handed to `f`; the rejected ones are
 /// returned. `None` when the request cannot be read in place exactly as prost reads it
 /// (broken, or with repeated singular messages to merge): the owned route then decides.
-fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(ZipkinSpan<'a>)) -> Option<Vec<Rejection>> {
+/// The per-span vectors (attributes, events, tags) are reused from span to span.
+fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(&ZipkinSpan<'a>)) -> Option<Vec<Rejection>> {
     let traces = TracesView::parse(input).ok().filter(|t| !t.needs_merge())?;
     let mut rejected = Vec::new();
+    let mut attributes: AttrsIn<'a> = Vec::new();
+    let mut events: Vec<EventIn<'a>> = Vec::new();
+    let mut spare: Vec<AttrsIn<'a>> = Vec::new();
+    let mut tags = Vec::new();
+    let fill = |out: &mut AttrsIn<'a>, kvs: KeyValues<'a>| {
+        out.clear();
+        out.extend(kvs.map(|kv| (kv.key, value_in(kv.value.as_ref()))));
+    };
     for (i, rs) in traces.resource_spans().enumerate() {
         let res = ResourceCtx::new(
             rs.resource
@@ -180,6 +189,19 @@ fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(ZipkinSpan<'a>)) -> Option<V
                     .map(|kv| (kv.key, value_in(kv.value.as_ref()))),
             );
             for (k, span) in ss.spans().enumerate() {
+                fill(&mut attributes, span.attributes());
+                for e in events.drain(..) {
+                    spare.push(e.attributes);
+                }
+                for e in span.events() {
+                    let mut attrs = spare.pop().unwrap_or_default();
+                    fill(&mut attrs, e.attributes());
+                    events.push(EventIn {
+                        time_unix_nano: e.time_unix_nano,
+                        name: e.name,
+                        attributes: attrs,
+                    });
+                }
                 let span_in = SpanIn {
                     trace_id: span.trace_id,
                     span_id: span.span_id,
@@ -189,16 +211,9 @@ fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(ZipkinSpan<'a>)) -> Option<V
                     kind: span.kind,
                     start_time_unix_nano: span.start_time_unix_nano,
                     end_time_unix_nano: span.end_time_unix_nano,
-                    attributes: attrs_in(span.attributes()),
+                    attributes: std::mem::take(&mut attributes),
                     dropped_attributes_count: span.dropped_attributes_count,
-                    events: span
-                        .events()
-                        .map(|e| EventIn {
-                            time_unix_nano: e.time_unix_nano,
-                            name: e.name,
-                            attributes: attrs_in(e.attributes()),
-                        })
-                        .collect(),
+                    events: std::mem::take(&mut events),
                     dropped_events_count: span.dropped_events_count,
                     links: span
                         .links()
@@ -213,12 +228,17 @@ fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(ZipkinSpan<'a>)) -> Option<V
                     dropped_links_count: span.dropped_links_count,
                     status: span.status.as_ref().map(|s| (s.code, s.message)),
                 };
-                match map_span(&span_in, &res, &scope) {
-                    Ok(z) => f(z),
+                match map_span(&span_in, &res, &scope, std::mem::take(&mut tags)) {
+                    Ok(mut z) => {
+                        f(&z);
+                        tags = std::mem::take(&mut z.tags);
+                    }
                     Err(reason) => {
                         rejected.push(Rejection::new(span_item(i, j, k, span.span_id), reason))
                     }
                 }
+                attributes = span_in.attributes;
+                events = span_in.events;
             }
         }
     }
@@ -232,8 +252,9 @@ pub(crate) fn otlp_proto_to_zipkin(
 ) -> Option<Result<Encoded, DecodeError>> {
     let (bytes, rejected) = match format {
         Format::ZipkinJson => {
-            let mut w = v2_json::ListWriter::with_capacity(input.len() / 512);
-            let rejected = map_proto(input, |z| w.push(&z))?;
+            // The JSON is about twice the size of the protobuf.
+            let mut w = v2_json::ListWriter::with_bytes(input.len() * 2 + 64);
+            let rejected = map_proto(input, |z| w.push(z))?;
             (w.finish(), rejected)
         }
         Format::ZipkinProto | Format::ZipkinV1Json | Format::ZipkinV1Thrift => {

@@ -500,7 +500,7 @@ pub(crate) fn map_request<'a>(
                     .map(|kv| (kv.key.as_str(), ValueIn::of(value_of(kv)))),
             );
             for (k, span) in ss.spans.iter().enumerate() {
-                match map_span(&SpanIn::of_prost(span), &res, &scope) {
+                match map_span(&SpanIn::of_prost(span), &res, &scope, Vec::new()) {
                     Ok(v) => f(v),
                     Err(reason) => {
                         rejected.push(Rejection::new(span_item(i, j, k, &span.span_id), reason))
@@ -522,10 +522,12 @@ fn zipkin_trace_id(id: &[u8]) -> &[u8] {
 }
 
 /// Maps one OTLP span (of the resource and scope given) to a Zipkin span.
+/// `tags` is a vector to reuse for the tags (cleared first).
 pub(crate) fn map_span<'a>(
     span: &SpanIn<'a>,
     res: &ResourceCtx<'a>,
     scope: &ScopeCtx<'a>,
+    mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
 ) -> Result<ZipkinSpan<'a>, String> {
     if span.trace_id.len() != 16 {
         return Err(format!("trace id must be 16 bytes, got {}", span.trace_id.len()));
@@ -594,8 +596,8 @@ pub(crate) fn map_span<'a>(
 
     let mut debug = false;
     let mut shared = false;
-    let mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)> =
-        Vec::with_capacity(attrs.len() + res.tags.len() + scope.tags.len() + scope.attrs.len() + 2);
+    tags.clear();
+    tags.reserve(attrs.len() + res.tags.len() + scope.tags.len() + scope.attrs.len() + 4);
     for (key, value) in attrs {
         match *key {
             ATTR_DEBUG => debug = is_true(value),

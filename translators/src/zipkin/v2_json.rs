@@ -584,7 +584,13 @@ pub(crate) struct ListWriter {
 impl ListWriter {
     /// A writer sized for about `spans` spans.
     pub fn with_capacity(spans: usize) -> Self {
-        let mut out = Vec::with_capacity(64 + spans * 768);
+        // Realistic spans take about 1100 bytes.
+        Self::with_bytes(64 + spans * 1152)
+    }
+
+    /// A writer with room for `bytes` bytes.
+    pub fn with_bytes(bytes: usize) -> Self {
+        let mut out = Vec::with_capacity(bytes);
         out.push(b'[');
         ListWriter { out }
     }

@@ -19,26 +19,45 @@ pub(crate) fn special_bytes(w: u64) -> u64 {
 }
 
 /// The index of the first byte at or after `i` that must be escaped, or `bytes.len()`.
-/// Eight bytes at a time; the last few are padded with a plain byte.
+/// Eight bytes at a time; the last partial word is read as the (overlapping) last eight bytes,
+/// so no variable-length copy is needed.
 #[inline]
 fn next_special(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(chunk) = bytes.get(i..i + 8) {
+    let word_at = |at: usize| {
         let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let hit = special_bytes(u64::from_le_bytes(word));
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            word.copy_from_slice(chunk);
+        }
+        u64::from_le_bytes(word)
+    };
+    let n = bytes.len();
+    if n < 8 {
+        let rest = bytes.get(i..).unwrap_or_default();
+        return i + rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(rest.len());
+    }
+    while i + 8 <= n {
+        let hit = special_bytes(word_at(i));
         if hit != 0 {
             return i + (hit.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    let rest = bytes.get(i..).unwrap_or_default();
-    let mut word = [b'a'; 8];
-    word[..rest.len()].copy_from_slice(rest);
-    let hit = special_bytes(u64::from_le_bytes(word));
+    if i >= n {
+        return n;
+    }
+    // The last eight bytes, shifted so that byte `i` comes first, topped up with plain bytes
+    // (the bytes before `i` may hold specials already handled).
+    let shift = 8 * (i + 8 - n) as u32;
+    let word =
+        (word_at(n - 8) >> shift) | ((u64::from(b'a') * 0x0101_0101_0101_0101) << (64 - shift));
+    let hit = special_bytes(word);
     if hit != 0 {
         i + (hit.trailing_zeros() / 8) as usize
     } else {
-        bytes.len()
+        n
     }
 }
 
@@ -213,6 +232,17 @@ mod tests {
                     assert_eq!(text, serde_json::to_string(&s).unwrap(), "{s:?}");
                 }
             }
+        }
+        // Specials next to the bytes that SWAR borrows could misflag (space, '#', ']', 0x21).
+        let alphabet = ['a', '"', ' ', '#', ']', '\\', '\u{1}', '\u{1f}', '\n', '!', 'é'];
+        let mut seed = 0x1234_5678_u64;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (seed >> 58) as usize;
+            let s: String = (0..len)
+                .map(|k| alphabet[((seed >> (k % 50)) as usize + k * 7) % alphabet.len()])
+                .collect();
+            assert_eq!(with(|o| string(o, &s)), serde_json::to_string(&s).unwrap(), "{s:?}");
         }
         let all: String = (0u8..=0x7f).map(char::from).collect();
         assert_eq!(with(|o| string(o, &all)), serde_json::to_string(&all).unwrap());
