@@ -7,7 +7,7 @@
 //! levels, as serde_json limits it, so that no input can overflow the stack or be accepted
 //! here and refused there.
 
-use crate::otlp::json::writer::special_bytes;
+use crate::otlp::json::writer::{next_special, special_bytes};
 use std::borrow::Cow;
 
 /// The JSON is broken (or nested too deep); serde_json says where.
@@ -225,12 +225,7 @@ impl<'a> Scanner<'a> {
         out.push_str(self.text.get(start..i).ok_or(Broken)?);
         loop {
             let plain = i;
-            while let Some(&b) = bytes.get(i) {
-                if b == b'"' || b == b'\\' || b < 0x20 {
-                    break;
-                }
-                i += 1;
-            }
+            i = next_special(bytes, i);
             out.push_str(self.text.get(plain..i).ok_or(Broken)?);
             match bytes.get(i) {
                 Some(b'"') => {

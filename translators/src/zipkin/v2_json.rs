@@ -282,11 +282,24 @@ fn raw_span<'a>(s: &mut Scanner<'a>) -> Result<RawSpan<'a>, Broken> {
                     Some(b'{') => {
                         s.begin_object()?;
                         let mut first = true;
+                        // One bit per (length, last byte) seen: a key whose bit is clear is
+                        // new, so the search for a repeat is only made when it may find one.
+                        let mut seen = 0u64;
                         while let Some(k) = s.next_key(&mut first)? {
                             let Some(value) = s.value()?.into_text() else { continue };
+                            let bit = 1u64
+                                << ((k.len()
+                                    ^ usize::from(k.as_bytes().last().copied().unwrap_or(0)))
+                                    & 63);
                             // A repeated key keeps its last value, as Zipkin (and every JSON
                             // map) does.
-                            match raw.tags.iter_mut().find(|t| t.0 == k) {
+                            let repeat = if seen & bit != 0 {
+                                raw.tags.iter_mut().find(|t| t.0 == k)
+                            } else {
+                                None
+                            };
+                            seen |= bit;
+                            match repeat {
                                 Some(t) => t.1 = value,
                                 None => raw.tags.push((k, value)),
                             }

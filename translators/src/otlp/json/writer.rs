@@ -22,7 +22,7 @@ pub(crate) fn special_bytes(w: u64) -> u64 {
 /// Eight bytes at a time; the last partial word is read as the (overlapping) last eight bytes,
 /// so no variable-length copy is needed.
 #[inline]
-fn next_special(bytes: &[u8], mut i: usize) -> usize {
+pub(crate) fn next_special(bytes: &[u8], mut i: usize) -> usize {
     let word_at = |at: usize| {
         let mut word = [0u8; 8];
         if let Some(chunk) = bytes.get(at..at + 8) {
