@@ -103,7 +103,7 @@ impl<'a> State<'a> {
 
     /// The `emitBatch` arguments: field 1 is the batch (the last one wins, as in generated
     /// code).
-    fn emit_batch_args<R: ProtocolReader<'a> + Clone>(
+    fn emit_batch_args<R: TagReader<'a> + Clone>(
         &mut self,
         r: &mut R,
     ) -> Result<bool, ThriftError> {
@@ -131,7 +131,7 @@ impl<'a> State<'a> {
     /// when it does not (or comes twice, or the span list does), the spans are mapped again
     /// from where their list starts, so the last occurrence of each field wins as in
     /// generated code.
-    fn batch<R: ProtocolReader<'a> + Clone>(&mut self, r: &mut R) -> Result<(), ThriftError> {
+    fn batch<R: TagReader<'a> + Clone>(&mut self, r: &mut R) -> Result<(), ThriftError> {
         let rejected_before = self.out.rejected.len();
         self.map.clear();
         let mut has_process = false;
@@ -166,7 +166,7 @@ impl<'a> State<'a> {
         Ok(())
     }
 
-    fn map_spans<R: ProtocolReader<'a>>(
+    fn map_spans<R: TagReader<'a>>(
         &mut self,
         r: &mut R,
         rejected_before: usize,
@@ -214,7 +214,7 @@ fn struct_list<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<Option<usize>, Th
     Ok(Some(header.len))
 }
 
-fn read_process<'a, R: ProtocolReader<'a>>(
+fn read_process<'a, R: TagReader<'a>>(
     r: &mut R,
     p: &mut ProcessView<'a>,
 ) -> Result<(), ThriftError> {
@@ -237,10 +237,7 @@ fn read_process<'a, R: ProtocolReader<'a>>(
     Ok(())
 }
 
-fn read_span<'a, R: ProtocolReader<'a>>(
-    r: &mut R,
-    span: &mut SpanView<'a>,
-) -> Result<(), ThriftError> {
+fn read_span<'a, R: TagReader<'a>>(r: &mut R, span: &mut SpanView<'a>) -> Result<(), ThriftError> {
     span.clear();
     let (mut low, mut high, mut span_id, mut parent) = (0i64, 0i64, 0i64, 0i64);
     let (mut start, mut duration, mut flags) = (0i64, 0i64, 0i32);
@@ -304,10 +301,7 @@ fn read_ref<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<RefView, ThriftError
     Ok(RefView { trace_id: Id::from_halves(high, low), span_id: Id::from_i64(span_id), ref_type })
 }
 
-fn read_log<'a, R: ProtocolReader<'a>>(
-    r: &mut R,
-    span: &mut SpanView<'a>,
-) -> Result<(), ThriftError> {
+fn read_log<'a, R: TagReader<'a>>(r: &mut R, span: &mut SpanView<'a>) -> Result<(), ThriftError> {
     let start = span.log_fields.len();
     let mut timestamp = 0i64;
     r.read_struct_begin()?;
@@ -332,32 +326,160 @@ fn read_log<'a, R: ProtocolReader<'a>>(
     Ok(())
 }
 
-fn read_tag<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<Tag<'a>, ThriftError> {
-    let (mut key, mut v_str, mut v_binary): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
-    let (mut v_type, mut v_double, mut v_bool, mut v_long) = (TAG_STRING, 0.0, false, 0i64);
+/// A Thrift `Tag` as read, before its value type picks the value.
+struct RawTag<'a> {
+    key: &'a [u8],
+    v_type: i32,
+    v_str: &'a [u8],
+    v_double: f64,
+    v_bool: bool,
+    v_long: i64,
+    v_binary: &'a [u8],
+}
+
+impl<'a> RawTag<'a> {
+    const EMPTY: RawTag<'static> = RawTag {
+        key: b"",
+        v_type: TAG_STRING,
+        v_str: b"",
+        v_double: 0.0,
+        v_bool: false,
+        v_long: 0,
+        v_binary: b"",
+    };
+
+    #[inline]
+    fn into_tag(self) -> Tag<'a> {
+        let value = match self.v_type {
+            TAG_STRING => TagValue::Str(text(self.v_str)),
+            TAG_DOUBLE => TagValue::Double(self.v_double),
+            TAG_BOOL => TagValue::Bool(self.v_bool),
+            TAG_LONG => TagValue::Long(self.v_long),
+            TAG_BINARY => TagValue::Binary(self.v_binary),
+            other => TagValue::Str(Cow::Owned(format!("unknown Jaeger Thrift tag type {other}"))),
+        };
+        Tag { key: text(self.key), value }
+    }
+}
+
+/// Readers with a fast path for the usual wire shape of a Jaeger `Tag`.
+trait TagReader<'a>: ProtocolReader<'a> {
+    /// The next `Tag` struct when it has the usual shape, read whole; `None` (nothing read)
+    /// otherwise.
+    #[inline]
+    fn fast_tag(&mut self) -> Option<RawTag<'a>> {
+        None
+    }
+}
+
+impl<'a> TagReader<'a> for BinaryReader<'a> {}
+
+impl<'a> TagReader<'a> for CompactReader<'a> {
+    #[inline]
+    fn fast_tag(&mut self) -> Option<RawTag<'a>> {
+        if !self.can_nest() {
+            return None;
+        }
+        let (tag, n) = compact_tag(self.rest())?;
+        self.advance(n);
+        Some(tag)
+    }
+}
+
+/// A one-byte compact length (a string of fewer than 128 bytes) and the bytes it covers.
+#[inline(always)]
+fn short_binary<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
+    let len = *b.get(*pos)?;
+    if len >= 0x80 {
+        return None;
+    }
+    let start = *pos + 1;
+    let bytes = b.get(start..start + usize::from(len))?;
+    *pos = start + usize::from(len);
+    Some(bytes)
+}
+
+/// A compact `Tag` as every client writes it: key (field 1), vType (field 2, one byte), then
+/// at most one value field (3 to 7, by delta), then stop; strings shorter than 128 bytes.
+/// Returns the tag and its size, or `None` for any other shape (the general reader takes
+/// it, with the same result).
+#[inline]
+fn compact_tag(b: &[u8]) -> Option<(RawTag<'_>, usize)> {
+    let mut tag = RawTag::EMPTY;
+    if *b.first()? != 0x18 {
+        return None;
+    }
+    let mut pos = 1;
+    tag.key = short_binary(b, &mut pos)?;
+    let (&[0x15, v_type], _) = b.get(pos..)?.split_first_chunk::<2>()? else { return None };
+    if v_type >= 0x80 {
+        return None;
+    }
+    tag.v_type = (i32::from(v_type) >> 1) ^ -(i32::from(v_type) & 1);
+    pos += 2;
+    let header = *b.get(pos)?;
+    pos += 1;
+    match header {
+        0x18 => tag.v_str = short_binary(b, &mut pos)?,
+        0x27 => {
+            let bits = b.get(pos..)?.first_chunk::<8>()?;
+            tag.v_double = f64::from_bits(u64::from_le_bytes(*bits));
+            pos += 8;
+        }
+        0x31 | 0x32 => tag.v_bool = header == 0x31,
+        0x46 => {
+            let mut value = 0u64;
+            let mut i = 0;
+            loop {
+                let byte = *b.get(pos + i)?;
+                value |= u64::from(byte & 0x7f) << (7 * i);
+                i += 1;
+                if byte < 0x80 {
+                    break;
+                }
+                if i == 10 {
+                    return None;
+                }
+            }
+            pos += i;
+            tag.v_long = ((value >> 1) as i64) ^ -((value & 1) as i64);
+        }
+        0x58 => tag.v_binary = short_binary(b, &mut pos)?,
+        0x00 => return Some((tag, pos)),
+        _ => return None,
+    }
+    if *b.get(pos)? != 0 {
+        return None;
+    }
+    Some((tag, pos + 1))
+}
+
+#[inline]
+fn read_tag<'a, R: TagReader<'a>>(r: &mut R) -> Result<Tag<'a>, ThriftError> {
+    if let Some(tag) = r.fast_tag() {
+        return Ok(tag.into_tag());
+    }
+    read_tag_slow(r)
+}
+
+#[inline(never)]
+fn read_tag_slow<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<Tag<'a>, ThriftError> {
+    let mut t = RawTag::EMPTY;
     r.read_struct_begin()?;
     while let Some(f) = r.read_field_begin()? {
         match (f.id, f.ttype) {
-            (1, TType::Binary) => key = r.read_binary()?,
-            (2, TType::I32) => v_type = r.read_i32()?,
-            (3, TType::Binary) => v_str = r.read_binary()?,
-            (4, TType::Double) => v_double = r.read_double()?,
-            (5, TType::Bool) => v_bool = r.read_bool()?,
-            (6, TType::I64) => v_long = r.read_i64()?,
-            (7, TType::Binary) => v_binary = r.read_binary()?,
+            (1, TType::Binary) => t.key = r.read_binary()?,
+            (2, TType::I32) => t.v_type = r.read_i32()?,
+            (3, TType::Binary) => t.v_str = r.read_binary()?,
+            (4, TType::Double) => t.v_double = r.read_double()?,
+            (5, TType::Bool) => t.v_bool = r.read_bool()?,
+            (6, TType::I64) => t.v_long = r.read_i64()?,
+            (7, TType::Binary) => t.v_binary = r.read_binary()?,
             (_, other) => r.skip(other)?,
         }
     }
     r.read_struct_end();
-    let value = match v_type {
-        TAG_STRING => TagValue::Str(text(v_str)),
-        TAG_DOUBLE => TagValue::Double(v_double),
-        TAG_BOOL => TagValue::Bool(v_bool),
-        TAG_LONG => TagValue::Long(v_long),
-        TAG_BINARY => TagValue::Binary(v_binary),
-        other => TagValue::Str(Cow::Owned(format!("unknown Jaeger Thrift tag type {other}"))),
-    };
-    Ok(Tag { key: text(key), value })
+    Ok(t.into_tag())
 }
 
 /// How [`ThriftSink`] frames batches.
@@ -563,6 +685,84 @@ pub fn from_otlp(
             let mut sink = ThriftSink::new(Framing::BareBatches, out);
             let rejected = super::from_otlp::map_request(request, &mut sink);
             (sink.finish(), rejected)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::thrift::ProtocolWriter;
+    use proptest::prelude::*;
+
+    /// The fast path and the general reader agree: same tag (or error) and same position.
+    fn agree(bytes: &[u8]) {
+        let mut fast = CompactReader::new(bytes);
+        let mut slow = CompactReader::new(bytes);
+        let a = read_tag(&mut fast);
+        let b = read_tag_slow(&mut slow);
+        assert_eq!(a, b, "{bytes:02x?}");
+        if a.is_ok() {
+            assert_eq!(fast.position(), slow.position(), "{bytes:02x?}");
+        }
+    }
+
+    fn tag_bytes(key: &str, value: &TagValue<'_>) -> Vec<u8> {
+        let mut w = CompactWriter::default();
+        write_tags(&mut w, 1, &[Tag { key: key.into(), value: value.clone() }]);
+        // Drop the list's field and list headers: the tag struct alone.
+        w.bytes()[2..].to_vec()
+    }
+
+    #[test]
+    fn fast_tags_read_what_the_general_reader_reads() {
+        let long = "x".repeat(200);
+        let values = [
+            TagValue::Str("v".into()),
+            TagValue::Str(long.as_str().into()),
+            TagValue::Str("".into()),
+            TagValue::Bool(true),
+            TagValue::Bool(false),
+            TagValue::Long(0),
+            TagValue::Long(-1),
+            TagValue::Long(i64::MIN),
+            TagValue::Long(i64::MAX),
+            TagValue::Double(1.5),
+            TagValue::Binary(b"\x00\xff"),
+        ];
+        for key in ["k", "", long.as_str()] {
+            for v in &values {
+                let bytes = tag_bytes(key, v);
+                let mut r = CompactReader::new(&bytes);
+                let tag = read_tag(&mut r).unwrap();
+                assert_eq!(tag.key, key);
+                assert_eq!(&tag.value, v);
+                assert_eq!(r.position(), bytes.len());
+                agree(&bytes);
+                for cut in 0..bytes.len() {
+                    agree(&bytes[..cut]);
+                }
+            }
+        }
+        // An unknown value type, and an invalid UTF-8 key.
+        agree(&[0x18, 1, b'k', 0x15, 0x14, 0x00]);
+        agree(&[0x18, 1, 0xff, 0x15, 0x00, 0x18, 1, b'v', 0x00]);
+    }
+
+    proptest! {
+        #[test]
+        fn fast_tags_agree_on_any_bytes(
+            mut bytes in proptest::collection::vec(any::<u8>(), 0..24),
+            shape in 0usize..3,
+        ) {
+            // Steer some inputs into the fast path's shape.
+            let prefix: &[u8] = match shape {
+                0 => &[],
+                1 => &[0x18, 1, b'k', 0x15],
+                _ => &[0x18, 1, b'k', 0x15, 0x0c],
+            };
+            bytes.splice(0..0, prefix.iter().copied());
+            agree(&bytes);
         }
     }
 }

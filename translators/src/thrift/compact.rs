@@ -102,6 +102,29 @@ impl<'a> CompactReader<'a> {
         }
     }
 
+    /// The bytes not read yet (for callers with a fast path for a known struct shape; they
+    /// go on with [`CompactReader::advance`] or, when the shape is not theirs, read as usual).
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        self.cur.rest()
+    }
+
+    /// True when one more struct may be opened ([`ProtocolReader::read_struct_begin`] would
+    /// not refuse it for depth).
+    #[inline]
+    pub fn can_nest(&self) -> bool {
+        self.depth < MAX_DEPTH
+    }
+
+    /// Skips `n` bytes a fast path has read as one whole value (a struct from its first field
+    /// header to its stop byte): the reader is then where reading that value field by field
+    /// would have left it. At most the bytes left are skipped.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
+        self.cur.pos += n.min(self.cur.remaining());
+        self.pending_bool = None;
+    }
+
     /// An unsigned LEB128 varint of at most `max` bytes.
     #[inline]
     fn varint(&mut self, max: usize) -> Result<u64> {

@@ -11,6 +11,21 @@ pub(crate) fn varint_len(v: u64) -> usize {
     (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
 }
 
+/// The body size of a scalar `AnyValue` (`None` for arrays and lists).
+#[inline]
+fn scalar_body_len(value: &AnyValueView<'_>) -> Option<usize> {
+    let framed = |n: usize| 1 + varint_len(n as u64) + n;
+    Some(match *value {
+        AnyValueView::Empty => 0,
+        AnyValueView::String(s) => framed(s.len()),
+        AnyValueView::Bool(_) => 2,
+        AnyValueView::Int(i) => 1 + varint_len(i as u64),
+        AnyValueView::Double(_) => 9,
+        AnyValueView::Bytes(b) => framed(b.len()),
+        AnyValueView::Array(_) | AnyValueView::KvList(_) => return None,
+    })
+}
+
 /// An open nested message: where its one-byte length placeholder is.
 #[derive(Debug)]
 #[must_use = "a nested message must be closed with Writer::end"]
@@ -240,6 +255,27 @@ impl Writer {
     /// A `KeyValue` message in `field`; `None` writes no value field.
     #[inline]
     pub fn key_value(&mut self, field: u32, key: &str, value: Option<&AnyValueView<'_>>) {
+        // A scalar value's size is known up front: write the lengths directly (no placeholder
+        // to fix up) into room reserved once.
+        let value_len = match value {
+            None => Some(None),
+            Some(v) => scalar_body_len(v).map(Some),
+        };
+        if let Some(value_len) = value_len {
+            let key_len =
+                if key.is_empty() { 0 } else { 1 + varint_len(key.len() as u64) + key.len() };
+            let len = key_len + value_len.map_or(0, |n| 1 + varint_len(n as u64) + n);
+            self.buf.reserve(len + 16);
+            self.key(field, WireType::LengthDelimited);
+            self.varint(len as u64);
+            self.string(1, key);
+            if let (Some(n), Some(v)) = (value_len, value) {
+                self.key(2, WireType::LengthDelimited);
+                self.varint(n as u64);
+                self.any_value_body(v);
+            }
+            return;
+        }
         let m = self.begin(field);
         self.string(1, key);
         if let Some(v) = value {
