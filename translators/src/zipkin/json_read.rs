@@ -221,7 +221,8 @@ impl<'a> Scanner<'a> {
     /// The slow half of [`Self::string`]: `start..i` is plain, an escape is at `i`.
     fn escaped_string(&mut self, start: usize, mut i: usize) -> Result<Cow<'a, str>, Broken> {
         let bytes = self.bytes;
-        let mut out = String::with_capacity(i - start + 16);
+        // Escaped strings met in practice are short JSON texts: room for them up front.
+        let mut out = String::with_capacity(2 * (i - start) + 128);
         out.push_str(self.text.get(start..i).ok_or(Broken)?);
         loop {
             let plain = i;
