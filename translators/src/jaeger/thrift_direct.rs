@@ -521,7 +521,7 @@ impl<W: ProtocolWriter + Default> ThriftSink<W> {
     }
 }
 
-impl<W: ProtocolWriter> JaegerSink for ThriftSink<W> {
+impl<W: TagWriter> JaegerSink for ThriftSink<W> {
     fn begin_batch(&mut self, process: &ProcessView<'_>) {
         self.process.clear();
         let w = &mut self.process;
@@ -578,7 +578,7 @@ fn duration_micros(ns: i128) -> i64 {
     (ns / 1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64
 }
 
-fn write_span<W: ProtocolWriter>(w: &mut W, span: &SpanView<'_>) {
+fn write_span<W: TagWriter>(w: &mut W, span: &SpanView<'_>) {
     let halves = |id: &Id| id.as_slice().and_then(ids::trace_id_to_halves).unwrap_or((0, 0));
     let span_i64 = |id: &Id| id.as_slice().and_then(ids::span_id_to_i64).unwrap_or(0);
     let (high, low) = halves(&span.trace_id);
@@ -633,37 +633,96 @@ fn write_span<W: ProtocolWriter>(w: &mut W, span: &SpanView<'_>) {
     w.write_struct_end();
 }
 
-fn write_tags<W: ProtocolWriter>(w: &mut W, field_id: i16, tags: &[Tag<'_>]) {
+fn write_tags<W: TagWriter>(w: &mut W, field_id: i16, tags: &[Tag<'_>]) {
     w.write_field_begin(TType::List, field_id);
     w.write_list_begin(TType::Struct, tags.len());
     for tag in tags {
-        w.write_struct_begin();
-        w.write_str_field(1, &tag.key);
+        w.write_tag(tag);
+    }
+}
+
+/// Writers of a Jaeger `Tag` struct; the compact one writes its bytes in one go.
+trait TagWriter: ProtocolWriter {
+    /// One `Tag` struct.
+    fn write_tag(&mut self, tag: &Tag<'_>) {
+        write_tag_fields(self, tag);
+    }
+}
+
+impl TagWriter for BinaryWriter {}
+
+impl TagWriter for CompactWriter {
+    #[inline]
+    fn write_tag(&mut self, tag: &Tag<'_>) {
+        let buf = self.buffer_mut();
+        // Field headers as deltas from the previous field (0 at the struct's start); vType
+        // is a one-byte zigzag varint (0..=4).
+        let varint = |buf: &mut Vec<u8>, mut n: u64| {
+            while n >= 0x80 {
+                buf.push(n as u8 | 0x80);
+                n >>= 7;
+            }
+            buf.push(n as u8);
+        };
+        let v_type = |t: i32| (t as u8) << 1;
+        buf.push(0x18);
+        varint(buf, tag.key.len() as u64);
+        buf.extend_from_slice(tag.key.as_bytes());
         match &tag.value {
             TagValue::Str(s) => {
-                w.write_i32_field(2, TAG_STRING);
-                w.write_str_field(3, s);
+                buf.extend_from_slice(&[0x15, v_type(TAG_STRING), 0x18]);
+                varint(buf, s.len() as u64);
+                buf.extend_from_slice(s.as_bytes());
             }
             TagValue::Double(d) => {
-                w.write_i32_field(2, TAG_DOUBLE);
-                w.write_double_field(4, *d);
+                buf.extend_from_slice(&[0x15, v_type(TAG_DOUBLE), 0x27]);
+                buf.extend_from_slice(&d.to_bits().to_le_bytes());
             }
             TagValue::Bool(b) => {
-                w.write_i32_field(2, TAG_BOOL);
-                w.write_bool_field(5, *b);
+                buf.extend_from_slice(&[0x15, v_type(TAG_BOOL), if *b { 0x31 } else { 0x32 }]);
             }
             TagValue::Long(i) => {
-                w.write_i32_field(2, TAG_LONG);
-                w.write_i64_field(6, *i);
+                buf.extend_from_slice(&[0x15, v_type(TAG_LONG), 0x46]);
+                varint(buf, ((i << 1) ^ (i >> 63)) as u64);
             }
             TagValue::Binary(b) => {
-                w.write_i32_field(2, TAG_BINARY);
-                w.write_binary_field(7, b);
+                buf.extend_from_slice(&[0x15, v_type(TAG_BINARY), 0x58]);
+                varint(buf, b.len() as u64);
+                buf.extend_from_slice(b);
             }
         }
-        w.write_field_stop();
-        w.write_struct_end();
+        buf.push(0);
     }
+}
+
+/// One `Tag` struct, field by field.
+fn write_tag_fields<W: ProtocolWriter + ?Sized>(w: &mut W, tag: &Tag<'_>) {
+    w.write_struct_begin();
+    w.write_str_field(1, &tag.key);
+    match &tag.value {
+        TagValue::Str(s) => {
+            w.write_i32_field(2, TAG_STRING);
+            w.write_str_field(3, s);
+        }
+        TagValue::Double(d) => {
+            w.write_i32_field(2, TAG_DOUBLE);
+            w.write_double_field(4, *d);
+        }
+        TagValue::Bool(b) => {
+            w.write_i32_field(2, TAG_BOOL);
+            w.write_bool_field(5, *b);
+        }
+        TagValue::Long(i) => {
+            w.write_i32_field(2, TAG_LONG);
+            w.write_i64_field(6, *i);
+        }
+        TagValue::Binary(b) => {
+            w.write_i32_field(2, TAG_BINARY);
+            w.write_binary_field(7, b);
+        }
+    }
+    w.write_field_stop();
+    w.write_struct_end();
 }
 
 /// OTLP protobuf views → Jaeger Thrift (`protocol` compact: agent `emitBatch` messages;
@@ -739,6 +798,10 @@ mod tests {
                 assert_eq!(&tag.value, v);
                 assert_eq!(r.position(), bytes.len());
                 agree(&bytes);
+                // The compact writer's one-go tag is the field-by-field one.
+                let mut w = CompactWriter::default();
+                write_tag_fields(&mut w, &tag);
+                assert_eq!(w.bytes(), bytes.as_slice());
                 for cut in 0..bytes.len() {
                     agree(&bytes[..cut]);
                 }

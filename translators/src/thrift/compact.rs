@@ -373,6 +373,16 @@ impl CompactWriter {
     }
 }
 
+impl CompactWriter {
+    /// The output buffer, for callers that append a whole struct's bytes at once (a struct
+    /// from its first field header to its stop byte leaves the writer's field state as it
+    /// was). Appending anything else breaks the output.
+    #[inline]
+    pub fn buffer_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+}
+
 impl ProtocolWriter for CompactWriter {
     const PROTOCOL: Protocol = Protocol::Compact;
 
