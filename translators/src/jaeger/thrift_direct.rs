@@ -335,6 +335,8 @@ struct RawTag<'a> {
     v_bool: bool,
     v_long: i64,
     v_binary: &'a [u8],
+    /// Key and string value already checked as UTF-8 (by one check of the whole struct).
+    checked: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> RawTag<'a> {
@@ -346,10 +348,14 @@ impl<'a> RawTag<'a> {
         v_bool: false,
         v_long: 0,
         v_binary: b"",
+        checked: None,
     };
 
     #[inline]
     fn into_tag(self) -> Tag<'a> {
+        if let (TAG_STRING, Some((key, value))) = (self.v_type, self.checked) {
+            return Tag { key: Cow::Borrowed(key), value: TagValue::Str(Cow::Borrowed(value)) };
+        }
         let value = match self.v_type {
             TAG_STRING => TagValue::Str(text(self.v_str)),
             TAG_DOUBLE => TagValue::Double(self.v_double),
@@ -420,7 +426,19 @@ fn compact_tag(b: &[u8]) -> Option<(RawTag<'_>, usize)> {
     let header = *b.get(pos)?;
     pos += 1;
     match header {
-        0x18 => tag.v_str = short_binary(b, &mut pos)?,
+        0x18 => {
+            tag.v_str = short_binary(b, &mut pos)?;
+            if *b.get(pos)? != 0 {
+                return None;
+            }
+            // Every byte around the two strings is below 0x80 here, so the whole struct is
+            // UTF-8 exactly when both strings are: one check for both.
+            let whole = std::str::from_utf8(b.get(..pos + 1)?).ok();
+            let key_end = 2 + tag.key.len();
+            let value_start = pos - tag.v_str.len();
+            tag.checked = whole.and_then(|w| Some((w.get(2..key_end)?, w.get(value_start..pos)?)));
+            return Some((tag, pos + 1));
+        }
         0x27 => {
             let bits = b.get(pos..)?.first_chunk::<8>()?;
             tag.v_double = f64::from_bits(u64::from_le_bytes(*bits));

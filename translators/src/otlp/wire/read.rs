@@ -321,7 +321,14 @@ impl Validator<'_> {
                     if msg == Msg::AnyValue && last_oneof == field {
                         self.needs_merge = true;
                     }
-                    self.message(inner, pos - body.len(), pos, ctx - 1)?;
+                    // An attribute of the usual shape is checked here, without a call.
+                    let checked = inner == Msg::KeyValue
+                        && ctx > 1
+                        && split_key_value(body)
+                            .is_some_and(|(k, v)| is_utf8(k) && valid_single_scalar(v));
+                    if !checked {
+                        self.message(inner, pos - body.len(), pos, ctx - 1)?;
+                    }
                 }
                 Kind::Unknown => unreachable!("handled above"),
             }
