@@ -5,7 +5,7 @@
 //! builds the owned OTLP model.
 
 use super::from_otlp::{map_span, span_item, AttrsIn, EventIn, LinkIn, ResourceCtx, ScopeCtx};
-use super::from_otlp::{SpanIn, ValueIn, WireArray};
+use super::from_otlp::{SpanBuffers, SpanIn, ValueIn, WireArray};
 use super::span::ZipkinSpan;
 use super::to_otlp::{AttrValue, Mapped, OtlpSpan};
 use super::{v1_json, v1_thrift, v2_json, v2_proto};
@@ -167,7 +167,7 @@ fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(&ZipkinSpan<'a>)) -> Option<
     let mut attributes: AttrsIn<'a> = Vec::new();
     let mut events: Vec<EventIn<'a>> = Vec::new();
     let mut spare: Vec<AttrsIn<'a>> = Vec::new();
-    let mut tags = Vec::new();
+    let mut buffers = SpanBuffers::default();
     let fill = |out: &mut AttrsIn<'a>, kvs: KeyValues<'a>| {
         out.clear();
         out.extend(kvs.map(|kv| (kv.key, value_in(kv.value.as_ref()))));
@@ -228,10 +228,10 @@ fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(&ZipkinSpan<'a>)) -> Option<
                     dropped_links_count: span.dropped_links_count,
                     status: span.status.as_ref().map(|s| (s.code, s.message)),
                 };
-                match map_span(&span_in, &res, &scope, std::mem::take(&mut tags)) {
+                match map_span(&span_in, &res, &scope, std::mem::take(&mut buffers)) {
                     Ok(mut z) => {
                         f(&z);
-                        tags = std::mem::take(&mut z.tags);
+                        buffers = SpanBuffers::take(&mut z);
                     }
                     Err(reason) => {
                         rejected.push(Rejection::new(span_item(i, j, k, span.span_id), reason))

@@ -16,9 +16,9 @@ use crate::ids;
 use crate::otlp::attributes::to_tag_string;
 use crate::otlp::conventions::status_code_name;
 use crate::otlp::json::writer;
-use crate::otlp::wire::{AnyValueView, ArrayView};
 use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
 use crate::otlp::model::{ExportTraceServiceRequest, Span};
+use crate::otlp::wire::{AnyValueView, ArrayView};
 use crate::Rejection;
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -262,7 +262,11 @@ impl<'a> ValueIn<'a> {
         match self {
             ValueIn::Str(s) => Cow::Borrowed(s),
             ValueIn::Bool(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
-            ValueIn::Int(i) => Cow::Owned(i.to_string()),
+            ValueIn::Int(i) => {
+                let mut text = Vec::with_capacity(20);
+                writer::int(&mut text, *i);
+                Cow::Owned(String::from_utf8(text).unwrap_or_default())
+            }
             ValueIn::Double(d) => Cow::Owned(to_tag_string(Some(&Value::DoubleValue(*d)))),
             ValueIn::None => Cow::Owned(to_tag_string(None)),
             ValueIn::Array(a) => {
@@ -500,7 +504,7 @@ pub(crate) fn map_request<'a>(
                     .map(|kv| (kv.key.as_str(), ValueIn::of(value_of(kv)))),
             );
             for (k, span) in ss.spans.iter().enumerate() {
-                match map_span(&SpanIn::of_prost(span), &res, &scope, Vec::new()) {
+                match map_span(&SpanIn::of_prost(span), &res, &scope, SpanBuffers::default()) {
                     Ok(v) => f(v),
                     Err(reason) => {
                         rejected.push(Rejection::new(span_item(i, j, k, &span.span_id), reason))
@@ -522,13 +526,14 @@ fn zipkin_trace_id(id: &[u8]) -> &[u8] {
 }
 
 /// Maps one OTLP span (of the resource and scope given) to a Zipkin span.
-/// `tags` is a vector to reuse for the tags (cleared first).
+/// `reuse` holds vectors to build the span in (cleared first), e.g. those of the previous one.
 pub(crate) fn map_span<'a>(
     span: &SpanIn<'a>,
     res: &ResourceCtx<'a>,
     scope: &ScopeCtx<'a>,
-    mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    reuse: SpanBuffers<'a>,
 ) -> Result<ZipkinSpan<'a>, String> {
+    let SpanBuffers { tags, mut annotations } = reuse;
     if span.trace_id.len() != 16 {
         return Err(format!("trace id must be 16 bytes, got {}", span.trace_id.len()));
     }
@@ -596,8 +601,8 @@ pub(crate) fn map_span<'a>(
 
     let mut debug = false;
     let mut shared = false;
-    tags.clear();
-    tags.reserve(attrs.len() + res.tags.len() + scope.tags.len() + scope.attrs.len() + 4);
+    let mut tags = TagList::new(tags);
+    tags.tags.reserve(attrs.len() + res.tags.len() + scope.tags.len() + scope.attrs.len() + 4);
     for (key, value) in attrs {
         match *key {
             ATTR_DEBUG => debug = is_true(value),
@@ -605,25 +610,25 @@ pub(crate) fn map_span<'a>(
             // Spec "Status": `error` only for ERROR, and a boolean false version is removed.
             TAG_ERROR if is_error || is_false(value) => {}
             k if relevant && consumed(k) => {}
-            _ => tags.push((Cow::Borrowed(*key), value.tag_text())),
+            _ => tags.push(Cow::Borrowed(*key), value.tag_text()),
         }
     }
 
     match StatusCode::try_from(code) {
         Ok(StatusCode::Error) => {
-            put(&mut tags, TAG_STATUS_CODE.into(), "ERROR".into());
+            tags.put(TAG_STATUS_CODE.into(), "ERROR".into());
             let msg = span.status.map(|s| s.1).unwrap_or_default();
-            put(&mut tags, TAG_ERROR.into(), msg.into());
+            tags.put(TAG_ERROR.into(), msg.into());
         }
         Ok(c) => {
             if let Some(name) = status_code_name(c) {
-                put(&mut tags, TAG_STATUS_CODE.into(), name.into());
+                tags.put(TAG_STATUS_CODE.into(), name.into());
             }
         }
         Err(_) => {}
     }
     if !span.trace_state.is_empty() {
-        put(&mut tags, TAG_TRACE_STATE.into(), span.trace_state.into());
+        tags.put(TAG_TRACE_STATE.into(), span.trace_state.into());
     }
     for (key, n) in [
         (TAG_DROPPED_ATTRIBUTES, span.dropped_attributes_count),
@@ -631,7 +636,7 @@ pub(crate) fn map_span<'a>(
         (TAG_DROPPED_LINKS, span.dropped_links_count),
     ] {
         if n != 0 {
-            put(&mut tags, key.into(), n.to_string().into());
+            tags.put(key.into(), n.to_string().into());
         }
     }
     // Links with a zero id point nowhere and are skipped (as on the Jaeger side); the others
@@ -641,16 +646,16 @@ pub(crate) fn map_span<'a>(
         if ids::is_zero(link.trace_id) || ids::is_zero(link.span_id) {
             continue;
         }
-        put(&mut tags, format!("{TAG_LINK_PREFIX}{n}").into(), link_tag_value(link).into());
+        tags.put(format!("{TAG_LINK_PREFIX}{n}").into(), link_tag_value(link).into());
         n += 1;
     }
     for &(k, v) in &scope.tags {
-        put(&mut tags, k.into(), v.into());
+        tags.put(k.into(), v.into());
     }
     // Scope and resource attributes never override span attributes.
     for (k, v) in scope.attrs.iter().chain(&res.tags) {
-        if !tags.iter().any(|x| x.0 == *k) {
-            tags.push((Cow::Borrowed(k), v.clone()));
+        if !tags.has(k) {
+            tags.push(Cow::Borrowed(k), v.clone());
         }
     }
 
@@ -665,8 +670,8 @@ pub(crate) fn map_span<'a>(
     let local = endpoint(res.service.clone(), &local);
     let remote = endpoint(Cow::Borrowed(remote.service.map(|(_, s)| s).unwrap_or("")), &remote);
 
-    let annotations =
-        span.events.iter().map(|e| (e.time_unix_nano / 1000, event_value(e))).collect();
+    annotations.clear();
+    annotations.extend(span.events.iter().map(|e| (e.time_unix_nano / 1000, event_value(e))));
 
     Ok(ZipkinSpan {
         trace_id: Id::new(zipkin_trace_id(span.trace_id)),
@@ -679,17 +684,69 @@ pub(crate) fn map_span<'a>(
         local,
         remote,
         annotations,
-        tags,
+        tags: tags.tags,
         debug,
         shared,
     })
 }
 
-/// Replaces the tag named `key`, or adds it.
-fn put<'a>(tags: &mut Vec<(Cow<'a, str>, Cow<'a, str>)>, key: Cow<'a, str>, value: Cow<'a, str>) {
-    match tags.iter_mut().find(|t| t.0 == key) {
-        Some(t) => t.1 = value,
-        None => tags.push((key, value)),
+/// Vectors a span is built in, handed from one span to the next by the direct route.
+#[derive(Debug, Default)]
+pub(crate) struct SpanBuffers<'a> {
+    /// For the tags.
+    pub tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// For the annotations.
+    pub annotations: Vec<(u64, Cow<'a, str>)>,
+}
+
+impl<'a> SpanBuffers<'a> {
+    /// Takes the vectors of a span that is done with.
+    pub fn take(span: &mut ZipkinSpan<'a>) -> Self {
+        SpanBuffers {
+            tags: std::mem::take(&mut span.tags),
+            annotations: std::mem::take(&mut span.annotations),
+        }
+    }
+}
+
+/// Tags being built, with a one-word filter of the keys present (one bit per hash of length
+/// and last byte), so that most "is this key there yet" questions need no search.
+struct TagList<'a> {
+    tags: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    keys: u64,
+}
+
+impl<'a> TagList<'a> {
+    fn new(mut tags: Vec<(Cow<'a, str>, Cow<'a, str>)>) -> Self {
+        tags.clear();
+        TagList { tags, keys: 0 }
+    }
+
+    fn bit(key: &str) -> u64 {
+        let last = key.as_bytes().last().copied().unwrap_or(0);
+        1 << ((key.len().wrapping_mul(31) ^ usize::from(last)) & 63)
+    }
+
+    /// Adds a tag (whether or not the key is there).
+    fn push(&mut self, key: Cow<'a, str>, value: Cow<'a, str>) {
+        self.keys |= Self::bit(&key);
+        self.tags.push((key, value));
+    }
+
+    /// True when a tag named `key` is there.
+    fn has(&self, key: &str) -> bool {
+        self.keys & Self::bit(key) != 0 && self.tags.iter().any(|t| t.0 == key)
+    }
+
+    /// Replaces the (first) tag named `key`, or adds it.
+    fn put(&mut self, key: Cow<'a, str>, value: Cow<'a, str>) {
+        if self.keys & Self::bit(&key) != 0 {
+            if let Some(t) = self.tags.iter_mut().find(|t| t.0 == key) {
+                t.1 = value;
+                return;
+            }
+        }
+        self.push(key, value);
     }
 }
 
