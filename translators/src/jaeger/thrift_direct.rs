@@ -81,8 +81,11 @@ struct State<'a> {
 
 impl<'a> State<'a> {
     fn new(input_len: usize) -> Self {
+        let mut map = ToOtlp::new();
+        // The spans' protobuf is about as large as their Thrift (usually one group).
+        map.reserve_spans(input_len + input_len / 4);
         State {
-            map: ToOtlp::new(),
+            map,
             out: ToOtlpBytes {
                 // OTLP protobuf of Jaeger spans is about as large as their Thrift.
                 bytes: Vec::with_capacity(input_len + input_len / 2),
@@ -754,12 +757,14 @@ pub fn from_otlp(
         Protocol::Compact => {
             let out = CompactWriter::with_buffer(Vec::with_capacity(capacity));
             let mut sink = ThriftSink::new(Framing::AgentMessages, out);
+            sink.spans = CompactWriter::with_buffer(Vec::with_capacity(capacity));
             let rejected = super::from_otlp::map_request(request, &mut sink);
             (sink.finish(), rejected)
         }
         Protocol::Binary => {
             let out = BinaryWriter::with_buffer(Vec::with_capacity(capacity));
             let mut sink = ThriftSink::new(Framing::BareBatches, out);
+            sink.spans = BinaryWriter::with_buffer(Vec::with_capacity(capacity));
             let rejected = super::from_otlp::map_request(request, &mut sink);
             (sink.finish(), rejected)
         }

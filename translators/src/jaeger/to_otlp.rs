@@ -309,6 +309,12 @@ impl ToOtlp {
         self.traces.resource(Some(self.body.as_bytes()))
     }
 
+    /// Room the next new (resource, scope) group's span buffer starts with; see
+    /// [`TracesWriter::reserve_spans`].
+    pub fn reserve_spans(&mut self, bytes: usize) {
+        self.traces.reserve_spans(bytes);
+    }
+
     /// Starts a batch: its process is the resource of its spans that carry none of their own.
     pub fn begin_batch(&mut self, process: Option<&ProcessView<'_>>) {
         self.batch_resource = Some(self.resource(process));

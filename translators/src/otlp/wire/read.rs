@@ -970,6 +970,19 @@ impl<'a> KeyValueView<'a> {
     #[inline]
     fn new(body: &'a [u8]) -> Self {
         if let Some((key, value)) = split_key_value(body) {
+            if let [0x0a, len, s @ ..] = value {
+                // A string value: every byte around key and value is below 0x80, so one
+                // check of the whole body gives both.
+                if *len < 0x80 && usize::from(*len) == s.len() {
+                    let whole = std::str::from_utf8(body).ok();
+                    let kv = whole.and_then(|w| {
+                        Some((w.get(2..2 + key.len())?, w.get(body.len() - s.len()..)?))
+                    });
+                    if let Some((key, value)) = kv {
+                        return KeyValueView { key, value: Some(AnyValueView::String(value)) };
+                    }
+                }
+            }
             return KeyValueView { key: text(key), value: Some(AnyValueView::new(value)) };
         }
         let mut kv = KeyValueView { key: "", value: None };

@@ -328,12 +328,21 @@ pub struct TracesWriter {
     groups: Vec<Group>,
     /// Spent group buffers, kept for reuse.
     spare: Vec<Writer>,
+    /// Room the next new group's span buffer starts with.
+    span_capacity: usize,
 }
 
 impl TracesWriter {
     /// An empty builder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Gives the span buffer of the next new group room for `bytes` bytes up front (when the
+    /// size of the spans is roughly known, e.g. from the input's size), so that it does not
+    /// grow step by step. Only that one group: many groups must not each get that much.
+    pub fn reserve_spans(&mut self, bytes: usize) {
+        self.span_capacity = bytes;
     }
 
     /// Registers a resource by its encoded `Resource` body (`None`: no resource field) and
@@ -358,7 +367,10 @@ impl TracesWriter {
         match found {
             Some(i) => GroupId(i),
             None => {
-                let spans = self.spare.pop().unwrap_or_default();
+                let spans = match self.spare.pop() {
+                    Some(w) => w,
+                    None => Writer::with_capacity(std::mem::take(&mut self.span_capacity)),
+                };
                 self.groups.push(Group {
                     resource: resource.0,
                     scope: scope.map(<[u8]>::to_vec),
