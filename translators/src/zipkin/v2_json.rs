@@ -346,13 +346,50 @@ fn span<'a>(
 /// A rejected span: the field's path below the span, the reason, and the span id if known.
 type Reject = (String, String, Option<String>);
 
+/// Hex digit values; 0xff for any other byte.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The id when `s` is exactly `2 * N` hex digits (what real senders write); `None` sends the
+/// caller to the general parser (padding, errors).
+#[inline]
+fn full_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let digits = s.as_bytes();
+    if digits.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (hi, lo) = (HEX_VALUE[usize::from(pair[0])], HEX_VALUE[usize::from(pair[1])]);
+        bad |= hi | lo;
+        *o = (hi << 4) | (lo & 0x0f);
+    }
+    // A valid digit is below 16, so the high bits stay clear unless a byte was not one.
+    (bad & 0xf0 == 0).then_some(out)
+}
+
 fn hex_id<const N: usize>(v: &Scalar<'_>, what: &str) -> Result<Option<[u8; N]>, String> {
     match v {
         Scalar::Null => Ok(None),
         Scalar::Str(s) if s.is_empty() => Ok(None),
-        Scalar::Str(s) => {
-            ids::parse_hex_padded::<N>(s).map(Some).map_err(|e| format!("bad {what}: {e}"))
-        }
+        Scalar::Str(s) => match full_hex::<N>(s) {
+            Some(id) => Ok(Some(id)),
+            None => ids::parse_hex_padded::<N>(s).map(Some).map_err(|e| format!("bad {what}: {e}")),
+        },
         other => Err(format!("{what} must be a hex string, not {}", other.type_name())),
     }
 }
@@ -750,6 +787,18 @@ mod tests {
             [("http.path", "/api"), ("retries", "3"), ("cached", "false"), ("ratio", "0.5")]
         );
         assert!(s.debug && !s.shared);
+    }
+
+    #[test]
+    fn full_length_ids_read_like_the_general_parser() {
+        for s in ["0123456789abcdef", "0123456789ABCDEF", "ffffffffffffffff", "0000000000000000"] {
+            assert_eq!(full_hex::<8>(s), ids::parse_hex_padded::<8>(s).ok(), "{s}");
+        }
+        for s in ["0123456789abcdeg", "0123456789abcde ", "0123456789abcd\u{e9}", "123", ""] {
+            assert_eq!(full_hex::<8>(s), None, "{s}");
+        }
+        let t = "463ac35c9f6413ad48485a3953bb6124";
+        assert_eq!(full_hex::<16>(t), ids::parse_hex_padded::<16>(t).ok());
     }
 
     #[test]
