@@ -338,8 +338,6 @@ struct RawTag<'a> {
     v_bool: bool,
     v_long: i64,
     v_binary: &'a [u8],
-    /// Key and string value already checked as UTF-8 (by one check of the whole struct).
-    checked: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> RawTag<'a> {
@@ -351,14 +349,10 @@ impl<'a> RawTag<'a> {
         v_bool: false,
         v_long: 0,
         v_binary: b"",
-        checked: None,
     };
 
     #[inline]
     fn into_tag(self) -> Tag<'a> {
-        if let (TAG_STRING, Some((key, value))) = (self.v_type, self.checked) {
-            return Tag { key: Cow::Borrowed(key), value: TagValue::Str(Cow::Borrowed(value)) };
-        }
         let value = match self.v_type {
             TAG_STRING => TagValue::Str(text(self.v_str)),
             TAG_DOUBLE => TagValue::Double(self.v_double),
@@ -376,7 +370,7 @@ trait TagReader<'a>: ProtocolReader<'a> {
     /// The next `Tag` struct when it has the usual shape, read whole; `None` (nothing read)
     /// otherwise.
     #[inline]
-    fn fast_tag(&mut self) -> Option<RawTag<'a>> {
+    fn fast_tag(&mut self) -> Option<Tag<'a>> {
         None
     }
 }
@@ -384,8 +378,8 @@ trait TagReader<'a>: ProtocolReader<'a> {
 impl<'a> TagReader<'a> for BinaryReader<'a> {}
 
 impl<'a> TagReader<'a> for CompactReader<'a> {
-    #[inline]
-    fn fast_tag(&mut self) -> Option<RawTag<'a>> {
+    #[inline(always)]
+    fn fast_tag(&mut self) -> Option<Tag<'a>> {
         if !self.can_nest() {
             return None;
         }
@@ -408,47 +402,45 @@ fn short_binary<'a>(b: &'a [u8], pos: &mut usize) -> Option<&'a [u8]> {
     Some(bytes)
 }
 
-/// A compact `Tag` as every client writes it: key (field 1), vType (field 2, one byte), then
-/// at most one value field (3 to 7, by delta), then stop; strings shorter than 128 bytes.
-/// Returns the tag and its size, or `None` for any other shape (the general reader takes
-/// it, with the same result).
-#[inline]
-fn compact_tag(b: &[u8]) -> Option<(RawTag<'_>, usize)> {
-    let mut tag = RawTag::EMPTY;
-    if *b.first()? != 0x18 {
-        return None;
-    }
+/// A compact `Tag` as every client writes it: key (field 1), vType (field 2, one byte), the
+/// value field that vType names (3 to 7, by delta), then stop; strings shorter than 128
+/// bytes. Returns the tag and its size, or `None` for any other shape (the general reader
+/// takes it, with the same result).
+#[inline(always)]
+fn compact_tag(b: &[u8]) -> Option<(Tag<'_>, usize)> {
+    let (&[0x18, key_len], _) = b.split_first_chunk::<2>()? else { return None };
     let mut pos = 1;
-    tag.key = short_binary(b, &mut pos)?;
-    let (&[0x15, v_type], _) = b.get(pos..)?.split_first_chunk::<2>()? else { return None };
-    if v_type >= 0x80 {
+    let key = short_binary(b, &mut pos)?;
+    let (&[0x15, v_type, header], _) = b.get(pos..)?.split_first_chunk::<3>()? else {
         return None;
-    }
-    tag.v_type = (i32::from(v_type) >> 1) ^ -(i32::from(v_type) & 1);
-    pos += 2;
-    let header = *b.get(pos)?;
-    pos += 1;
-    match header {
-        0x18 => {
-            tag.v_str = short_binary(b, &mut pos)?;
+    };
+    pos += 3;
+    // vType is a zigzag varint: 2 × the type for the five types.
+    let value = match (v_type, header) {
+        (0x00, 0x18) => {
+            let value = short_binary(b, &mut pos)?;
             if *b.get(pos)? != 0 {
                 return None;
             }
             // Every byte around the two strings is below 0x80 here, so the whole struct is
             // UTF-8 exactly when both strings are: one check for both.
-            let whole = std::str::from_utf8(b.get(..pos + 1)?).ok();
-            let key_end = 2 + tag.key.len();
-            let value_start = pos - tag.v_str.len();
-            tag.checked = whole.and_then(|w| Some((w.get(2..key_end)?, w.get(value_start..pos)?)));
-            return Some((tag, pos + 1));
+            if let Ok(whole) = std::str::from_utf8(b.get(..pos)?) {
+                let key_end = 2 + usize::from(key_len);
+                let (k, v) = (whole.get(2..key_end)?, whole.get(pos - value.len()..)?);
+                return Some((
+                    Tag { key: Cow::Borrowed(k), value: TagValue::Str(Cow::Borrowed(v)) },
+                    pos + 1,
+                ));
+            }
+            TagValue::Str(text(value))
         }
-        0x27 => {
+        (0x02, 0x27) => {
             let bits = b.get(pos..)?.first_chunk::<8>()?;
-            tag.v_double = f64::from_bits(u64::from_le_bytes(*bits));
             pos += 8;
+            TagValue::Double(f64::from_bits(u64::from_le_bytes(*bits)))
         }
-        0x31 | 0x32 => tag.v_bool = header == 0x31,
-        0x46 => {
+        (0x04, 0x31 | 0x32) => TagValue::Bool(header == 0x31),
+        (0x06, 0x46) => {
             let mut value = 0u64;
             let mut i = 0;
             loop {
@@ -463,22 +455,21 @@ fn compact_tag(b: &[u8]) -> Option<(RawTag<'_>, usize)> {
                 }
             }
             pos += i;
-            tag.v_long = ((value >> 1) as i64) ^ -((value & 1) as i64);
+            TagValue::Long(((value >> 1) as i64) ^ -((value & 1) as i64))
         }
-        0x58 => tag.v_binary = short_binary(b, &mut pos)?,
-        0x00 => return Some((tag, pos)),
+        (0x08, 0x58) => TagValue::Binary(short_binary(b, &mut pos)?),
         _ => return None,
-    }
+    };
     if *b.get(pos)? != 0 {
         return None;
     }
-    Some((tag, pos + 1))
+    Some((Tag { key: text(key), value }, pos + 1))
 }
 
-#[inline]
+#[inline(always)]
 fn read_tag<'a, R: TagReader<'a>>(r: &mut R) -> Result<Tag<'a>, ThriftError> {
     if let Some(tag) = r.fast_tag() {
-        return Ok(tag.into_tag());
+        return Ok(tag);
     }
     read_tag_slow(r)
 }
@@ -815,6 +806,9 @@ mod tests {
         for key in ["k", "", long.as_str()] {
             for v in &values {
                 let bytes = tag_bytes(key, v);
+                // Short strings take the fast path.
+                let short = key.len() < 128 && !matches!(v, TagValue::Str(s) if s.len() >= 128);
+                assert_eq!(CompactReader::new(&bytes).fast_tag().is_some(), short, "{bytes:02x?}");
                 let mut r = CompactReader::new(&bytes);
                 let tag = read_tag(&mut r).unwrap();
                 assert_eq!(tag.key, key);
