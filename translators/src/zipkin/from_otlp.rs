@@ -96,6 +96,18 @@ impl<'a> EndpointAttrs<'a> {
         ENDPOINT_KEYS.iter().position(|k| *k == key).is_some_and(|i| self.seen & (1 << i) != 0)
     }
 
+    /// The candidates without the keys at `indices`.
+    fn without(&self, indices: &[u8]) -> Self {
+        let mut rest = *self;
+        for &i in indices {
+            rest.seen &= !(1 << i);
+            if let Some(v) = rest.values.get_mut(usize::from(i)) {
+                *v = None;
+            }
+        }
+        rest
+    }
+
     fn get(&self, i: u8) -> Option<Lookup<'a>> {
         self.values.get(usize::from(i)).copied().flatten()
     }
@@ -588,12 +600,30 @@ pub(crate) fn map_span<'a>(
     let local = derive(&candidates, &[], &LOCAL_SOCKETS);
     // Attributes that became endpoint fields and that the reverse mapping re-creates under the
     // same key leave the tags; the others stay (the reverse mapping sees them and adds nothing).
-    let consumed = |key: &str| {
-        matches!(remote.service, Some((k, _)) if k == key && k == ATTR_PEER_SERVICE)
-            || matches!(remote.ip, Some((k, _)) if k == key && k == ATTR_PEER_ADDRESS)
-            || matches!(remote.port, Some((k, _)) if k == key && k == ATTR_PEER_PORT)
-            || matches!(local.ip, Some((k, _)) if k == key && k == ATTR_LOCAL_ADDRESS)
-            || matches!(local.port, Some((k, _)) if k == key && k == ATTR_LOCAL_PORT)
+    // The reverse mapping re-creates one only when the tags left would not give the same value
+    // (e.g. `peer.service` and `server.address` both "v": `peer.service` must stay).
+    let rest = candidates.without(&[0, 3, 11, 16, 17]);
+    let remote_rest = derive(&rest, &REMOTE_NAME_RANK, &REMOTE_SOCKETS);
+    let local_rest = derive(&rest, &[], &LOCAL_SOCKETS);
+    // What the reverse mapping re-creates: a field whose key is the one it writes, when the
+    // tags left give another value; a port also whenever it re-creates the address.
+    let remote_service = matches!(remote.service, Some((k, v)) if k == ATTR_PEER_SERVICE
+        && remote_rest.service.map(|r| r.1) != Some(v));
+    let remote_ip = matches!(remote.ip, Some((k, v)) if k == ATTR_PEER_ADDRESS
+        && remote_rest.ip.map(|r| r.1) != Some(v));
+    let remote_port = matches!(remote.port, Some((k, v)) if k == ATTR_PEER_PORT
+        && (remote_ip || remote_rest.port.map(|r| r.1) != Some(v)));
+    let local_ip = matches!(local.ip, Some((k, v)) if k == ATTR_LOCAL_ADDRESS
+        && local_rest.ip.map(|r| r.1) != Some(v));
+    let local_port = matches!(local.port, Some((k, v)) if k == ATTR_LOCAL_PORT
+        && (local_ip || local_rest.port.map(|r| r.1) != Some(v)));
+    let consumed = |key: &str| match key {
+        ATTR_PEER_SERVICE => remote_service,
+        ATTR_PEER_ADDRESS => remote_ip,
+        ATTR_PEER_PORT => remote_port,
+        ATTR_LOCAL_ADDRESS => local_ip,
+        ATTR_LOCAL_PORT => local_port,
+        _ => false,
     };
 
     let code = span.status.map(|s| s.0).unwrap_or(0);
