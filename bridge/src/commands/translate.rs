@@ -9,8 +9,7 @@ use std::fs;
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use translators::otlp::model::ExportTraceServiceRequest;
-use translators::{decode_traces, encode_traces, Format, Rejection};
+use translators::{transcode, Format, Rejection};
 
 /// Exit code when some spans were rejected and the rest written.
 const EXIT_PARTIAL: u8 = 3;
@@ -87,23 +86,10 @@ fn translate(
             buf
         }
     };
-    let decoded = decode_traces(from, &bytes).map_err(|e| e.to_string())?;
-    let mut rejected = decoded.rejected;
-
-    let mut out = Vec::new();
-    if to == Format::OtlpJson {
-        // OTLP/JSON keeps the input's request boundaries: one request object per line.
-        for request in &decoded.requests {
-            let encoded = encode_traces(to, request);
-            out.extend_from_slice(&encoded.bytes);
-            rejected.extend(encoded.rejected);
-        }
-    } else {
-        let merged = merge(decoded.requests);
-        let encoded = encode_traces(to, &merged);
-        out = encoded.bytes;
-        rejected.extend(encoded.rejected);
-    }
+    // Same output as decode then encode (OTLP/JSON keeps one line per input request, other
+    // formats get every request merged), with the direct routes where they exist.
+    let encoded = transcode(from, to, &bytes).map_err(|e| e.to_string())?;
+    let (out, rejected) = (encoded.bytes, encoded.rejected);
 
     match output {
         Some(path) => {
@@ -118,14 +104,4 @@ fn translate(
         }
     }
     Ok(rejected)
-}
-
-/// One request holding every resource of `requests`, in order.
-fn merge(mut requests: Vec<ExportTraceServiceRequest>) -> ExportTraceServiceRequest {
-    if requests.len() == 1 {
-        return requests.pop().expect("one request");
-    }
-    ExportTraceServiceRequest {
-        resource_spans: requests.into_iter().flat_map(|r| r.resource_spans).collect(),
-    }
 }
