@@ -7,7 +7,7 @@
 use super::from_otlp::{map_span, span_item, AttrsIn, EventIn, LinkIn, ResourceCtx, ScopeCtx};
 use super::from_otlp::{SpanBuffers, SpanIn, ValueIn, WireArray};
 use super::span::ZipkinSpan;
-use super::to_otlp::{AttrValue, Mapped, OtlpSpan};
+use super::to_otlp::{write_event_attributes, AttrValue, Mapped, OtlpSpan};
 use super::{v1_json, v1_thrift, v2_json, v2_proto};
 use crate::otlp::wire::{self, field as f, AnyValueView, KeyValues, TracesView, Writer};
 use crate::{DecodeError, Encoded, Format, Rejection};
@@ -108,7 +108,7 @@ fn write_span(w: &mut Writer, s: &OtlpSpan<'_>) {
         let m = w.begin(f::SPAN_EVENTS);
         w.fixed64(f::EVENT_TIME, e.time_unix_nano);
         w.string(f::EVENT_NAME, &e.name);
-        wire::encode_attributes(w, f::EVENT_ATTRIBUTES, &e.attributes);
+        write_event_attributes(w, f::EVENT_ATTRIBUTES, &e.attributes);
         w.uint64(f::EVENT_DROPPED_ATTRIBUTES, e.dropped_attributes_count.into());
         w.end(m);
     }

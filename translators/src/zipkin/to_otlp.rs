@@ -23,8 +23,10 @@ use crate::otlp::model::{
     ArrayValue, InstrumentationScope, KeyValue, KeyValueList, Resource, Span, Status,
     SPAN_FLAGS_SAMPLED,
 };
+use crate::otlp::wire::{self, AnyValueView, Writer};
 use crate::Rejection;
 use std::borrow::Cow;
+use std::ops::Range;
 
 /// Maps Zipkin spans to one OTLP request, grouped by resource (`localEndpoint.serviceName`)
 /// and scope (`otel.scope.*` tags). Rejected spans are named `spans[i]` with their span id.
@@ -62,8 +64,8 @@ pub(crate) struct EventOut<'a> {
     pub time_unix_nano: u64,
     /// Name.
     pub name: Cow<'a, str>,
-    /// Typed attributes read from the annotation's JSON.
-    pub attributes: Vec<KeyValue>,
+    /// The attributes, as read from the annotation's JSON.
+    pub attributes: EventAttrs<'a>,
     /// Dropped attributes count (the Collector's form carries it).
     pub dropped_attributes_count: u32,
 }
@@ -134,7 +136,11 @@ impl OtlpSpan<'_> {
                 .map(|e| Event {
                     time_unix_nano: e.time_unix_nano,
                     name: e.name.into_owned(),
-                    attributes: e.attributes,
+                    attributes: if e.attributes.json.is_empty() {
+                        Vec::new()
+                    } else {
+                        json_object(&e.attributes.json).unwrap_or_default()
+                    },
                     dropped_attributes_count: e.dropped_attributes_count,
                 })
                 .collect(),
@@ -434,17 +440,14 @@ fn span_to_otlp(span: ZipkinSpan<'_>) -> Result<(GroupKey<'_>, OtlpSpan<'_>), St
         let time_unix_nano = timestamp
             .checked_mul(1000)
             .ok_or_else(|| format!("annotation timestamp {timestamp} µs is out of range"))?;
-        events.push(match parse_event(&value) {
-            Some((name, attributes, dropped_attributes_count)) => EventOut {
-                time_unix_nano,
-                name: Cow::Owned(name),
-                attributes,
-                dropped_attributes_count,
-            },
-            None => EventOut {
+        events.push(match parse_event(value) {
+            Ok((name, attributes, dropped_attributes_count)) => {
+                EventOut { time_unix_nano, name, attributes, dropped_attributes_count }
+            }
+            Err(value) => EventOut {
                 time_unix_nano,
                 name: value,
-                attributes: Vec::new(),
+                attributes: EventAttrs::default(),
                 dropped_attributes_count: 0,
             },
         });
@@ -493,38 +496,209 @@ fn pick_scope<'a>(
     }
 }
 
-/// Reads an annotation that carries an event with attributes into the event name, its typed
+/// A scalar event attribute value read from JSON; a string is where it is in the text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FlatValue {
+    /// `null` (an empty OTLP value).
+    Null,
+    /// A string without escapes, at this place in the text.
+    Str(Range<usize>),
+    /// A bool.
+    Bool(bool),
+    /// An integer that fits i64.
+    Int(i64),
+    /// Any other number.
+    Double(f64),
+}
+
+/// Where a key and its value are in an event's attributes text.
+pub(crate) type FlatEntries = Vec<(Range<usize>, FlatValue)>;
+
+/// The attributes of an event made from an annotation.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct EventAttrs<'a> {
+    /// The JSON object they are read from (checked to be one); empty for none.
+    pub json: Cow<'a, str>,
+    /// Its entries as positions in `json` (keys unique: a repeated key keeps its last value,
+    /// in the place of the last), when every value is a scalar and no key or string holds an
+    /// escape, so the protobuf writer can copy them without building owned values
+    /// ([`write_event_attributes`]); `None` sends it to the owned route.
+    pub flat: Option<FlatEntries>,
+}
+
+/// Reads an annotation that carries an event with attributes into the event name, its
 /// attributes and its dropped attributes count. Three forms are read: the spec's
 /// `{"<name>":{<attributes>}}`, the `"<name>":{<attributes>}` the OpenTelemetry Java exporter
-/// writes, and the Collector's `<name>|{<attributes>}|<dropped count>`. Other values are
-/// plain event names (`None`).
-fn parse_event(value: &str) -> Option<(String, Vec<KeyValue>, u32)> {
-    let v = value.trim();
-    let (text, wrapped) = if v.starts_with('{') && v.ends_with('}') {
-        (Cow::Borrowed(v), true)
-    } else if v.starts_with('"') && v.ends_with('}') {
-        (Cow::Owned(format!("{{{v}}}")), true)
-    } else {
-        (Cow::Borrowed(value), false)
-    };
-    if !wrapped {
-        // The Collector's form: the name up to the first `|`, the count after the last.
-        let (name, rest) = value.split_once('|')?;
-        let (json, dropped) = rest.rsplit_once('|')?;
-        let dropped = dropped.parse::<u32>().ok()?;
-        if !json.starts_with('{') {
-            return None;
+/// writes, and the Collector's `<name>|{<attributes>}|<dropped count>`. Other values are plain
+/// event names, handed back as `Err`. An owned value is cut down to the attributes text in
+/// place rather than copied.
+#[allow(clippy::type_complexity)]
+fn parse_event(value: Cow<'_, str>) -> Result<(Cow<'_, str>, EventAttrs<'_>, u32), Cow<'_, str>> {
+    match value {
+        Cow::Borrowed(v) => match event_parts(v) {
+            Some((name, json, flat, dropped)) => {
+                Ok((name, EventAttrs { json: Cow::Borrowed(&v[json]), flat }, dropped))
+            }
+            None => Err(value),
+        },
+        Cow::Owned(mut v) => {
+            let Some((name, json, flat, dropped)) = event_parts(&v)
+                .map(|(name, json, flat, dropped)| (name.into_owned(), json, flat, dropped))
+            else {
+                return Err(Cow::Owned(v));
+            };
+            v.truncate(json.end);
+            v.drain(..json.start);
+            Ok((Cow::Owned(name), EventAttrs { json: Cow::Owned(v), flat }, dropped))
         }
-        return Some((name.to_string(), json_object(json)?, dropped));
     }
-    let mut outer = json_object(&text)?;
-    if outer.len() != 1 {
+}
+
+/// The event name, where its attributes object is in `value`, its entries (see
+/// [`EventAttrs::flat`]; positions from the object's start) and the dropped count, when
+/// `value` is one of the forms [`parse_event`] reads.
+#[allow(clippy::type_complexity)]
+fn event_parts(value: &str) -> Option<(Cow<'_, str>, Range<usize>, Option<FlatEntries>, u32)> {
+    let v = value.trim();
+    let lead = value.len() - value.trim_start().len();
+    if v.starts_with('{') && v.ends_with('}') {
+        let (name, json, flat) = single_object_entry(v)?;
+        return Some((name, json.start + lead..json.end + lead, flat, 0));
+    }
+    if v.starts_with('"') && v.ends_with('}') {
+        let wrapped = format!("{{{v}}}");
+        let (name, json, flat) = single_object_entry(&wrapped)?;
+        // `wrapped` has one byte more in front than `v`.
+        let json = json.start - 1 + lead..json.end - 1 + lead;
+        return Some((Cow::Owned(name.into_owned()), json, flat, 0));
+    }
+    // The Collector's form: the name up to the first `|`, the count after the last.
+    let (name, rest) = value.split_once('|')?;
+    let (json, dropped) = rest.rsplit_once('|')?;
+    let dropped = dropped.parse::<u32>().ok()?;
+    if !json.starts_with('{') {
         return None;
     }
-    let kv = outer.pop()?;
-    match kv.value?.value? {
-        Value::KvlistValue(inner) => Some((kv.key, inner.values, 0)),
-        _ => None,
+    // The same check as `json_object`: one object and nothing after it.
+    let mut s = Scanner::new(json);
+    let flat = read_object(&mut s, json, 0).ok()?;
+    if !s.at_end() {
+        return None;
+    }
+    let start = name.len() + 1;
+    Some((Cow::Borrowed(name), start..start + json.len(), flat, dropped))
+}
+
+/// Where `part` (a slice of `text`) is in `text`.
+fn range_in(text: &str, part: &str) -> Range<usize> {
+    let start = (part.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+    start..start + part.len()
+}
+
+/// Reads the object at the cursor (on its `{`) of `text`, checking it as [`json_any`] does;
+/// its entries as positions from `base` when it is flat (see [`EventAttrs::flat`]).
+fn read_object(
+    s: &mut Scanner<'_>,
+    text: &str,
+    base: usize,
+) -> Result<Option<FlatEntries>, Broken> {
+    s.begin_object()?;
+    let mut entries: Option<FlatEntries> = Some(Vec::new());
+    let mut first = true;
+    while let Some(key) = s.next_key(&mut first)? {
+        let value = match s.peek() {
+            Some(b'{' | b'[') => {
+                s.value()?;
+                None
+            }
+            _ => match s.value()? {
+                Scalar::Null => Some(FlatValue::Null),
+                Scalar::Str(Cow::Borrowed(v)) => {
+                    let r = range_in(text, v);
+                    Some(FlatValue::Str(r.start - base..r.end - base))
+                }
+                Scalar::Str(Cow::Owned(_)) | Scalar::Json(_) => None,
+                Scalar::Bool(b) => Some(FlatValue::Bool(b)),
+                Scalar::I64(i) => Some(FlatValue::Int(i)),
+                Scalar::U64(u) => Some(match i64::try_from(u) {
+                    Ok(i) => FlatValue::Int(i),
+                    Err(_) => FlatValue::Double(u as f64),
+                }),
+                Scalar::F64(d) => Some(FlatValue::Double(d)),
+            },
+        };
+        let (Cow::Borrowed(key), Some(value), Some(list)) = (&key, value, &mut entries) else {
+            entries = None;
+            continue;
+        };
+        let r = range_in(text, key);
+        let key = r.start - base..r.end - base;
+        let k = text.get(r).unwrap_or_default();
+        // A repeated key keeps its last value, in the place of the last (as `json_any`).
+        if list.iter().any(|(other, _)| text.get(other.start + base..other.end + base) == Some(k)) {
+            list.retain(|(other, _)| text.get(other.start + base..other.end + base) != Some(k));
+        }
+        list.push((key, value));
+    }
+    Ok(entries)
+}
+
+/// When `text` is a JSON object with one key (repeats of it count once, the last value wins)
+/// whose value is an object: the key, where that object is in `text`, and its entries when
+/// flat (positions from the object's start).
+#[allow(clippy::type_complexity)]
+fn single_object_entry(text: &str) -> Option<(Cow<'_, str>, Range<usize>, Option<FlatEntries>)> {
+    let mut s = Scanner::new(text);
+    if s.peek() != Some(b'{') {
+        return None;
+    }
+    s.begin_object().ok()?;
+    let mut first = true;
+    let mut name: Option<Cow<'_, str>> = None;
+    let mut object = None;
+    while let Some(key) = s.next_key(&mut first).ok()? {
+        if name.as_ref().is_some_and(|n| *n != key) {
+            // A second key: not an event.
+            return None;
+        }
+        name = Some(key);
+        if s.peek()? == b'{' {
+            let start = s.pos();
+            let flat = read_object(&mut s, text, start).ok()?;
+            object = Some((start..s.pos(), flat));
+        } else {
+            s.value().ok()?;
+            object = None;
+        }
+    }
+    if !s.at_end() {
+        return None;
+    }
+    let (json, flat) = object?;
+    Some((name?, json, flat))
+}
+
+/// Writes an event's attributes as repeated `KeyValue`s in `field`: the same bytes as
+/// [`json_object`] then the owned encoder would give, copied straight from the text when
+/// they are flat.
+pub(crate) fn write_event_attributes(w: &mut Writer, field: u32, attrs: &EventAttrs<'_>) {
+    let json = attrs.json.as_ref();
+    if json.is_empty() {
+        return;
+    }
+    let Some(entries) = &attrs.flat else {
+        wire::encode_attributes(w, field, &json_object(json).unwrap_or_default());
+        return;
+    };
+    for (key, value) in entries {
+        let view = match value {
+            FlatValue::Null => AnyValueView::Empty,
+            FlatValue::Str(r) => AnyValueView::String(json.get(r.clone()).unwrap_or_default()),
+            FlatValue::Bool(b) => AnyValueView::Bool(*b),
+            FlatValue::Int(i) => AnyValueView::Int(*i),
+            FlatValue::Double(d) => AnyValueView::Double(*d),
+        };
+        w.key_value(field, json.get(key.clone()).unwrap_or_default(), Some(&view));
     }
 }
 
@@ -930,5 +1104,46 @@ mod tests {
             ]
         );
         assert!(rejected[0].reason.contains("trace id"));
+    }
+
+    #[test]
+    fn event_attributes_written_directly_match_the_owned_route() {
+        let values = [
+            r#"{"e":{"a":"x","b":1,"c":true,"d":null,"f":1.5,"g":18446744073709551615,"h":-3}}"#,
+            r#"{"e":{"a":1,"b":2,"a":3}}"#,
+            r#"{"e":{"a":1},"e":{"b":"two"}}"#,
+            r#"{"e":{"a":1},"f":{"b":2}}"#,
+            r#"{"e":{"a":{"n":[1,{"m":null}]},"b":"c"}}"#,
+            r#"{"e":{"esc\"key":"v","k":"esc\nvalue"}}"#,
+            r#"{"e":{}}"#,
+            r#"{"e":[1]}"#,
+            r#"  {"e" : { "a" : "x" } }  "#,
+            r#""java":{"k":"v","k":"w"}"#,
+            r#"coll|{"k":"v","n":2}|3"#,
+            r#"coll|{"k":{"x":1}}|0"#,
+            r#"coll|{"k":1} x|0"#,
+            "{not json",
+            r#"{"":{"":""}}"#,
+            "caf\u{e9}|{\"\u{e9}\":\"\u{e9}\"}|1",
+        ];
+        for value in values {
+            let mut z = base();
+            z.annotations = vec![Annotation { timestamp: 5, value: value.into() }];
+            // JSON hands the mapping unescaped (owned) text, protobuf borrowed text.
+            for (format, input) in [
+                (
+                    crate::Format::ZipkinJson,
+                    crate::zipkin::v2_json::encode(std::slice::from_ref(&z)),
+                ),
+                (crate::Format::ZipkinProto, crate::zipkin::v2_proto::encode(vec![z.clone()])),
+            ] {
+                let direct = crate::transcode(format, crate::Format::OtlpProto, &input).unwrap();
+                let owned = crate::decode_traces(format, &input).unwrap();
+                assert_eq!(owned.requests.len(), 1, "{value}");
+                let expected = crate::otlp::wire::encode_request(&owned.requests[0]);
+                assert_eq!(direct.bytes, expected, "{format:?} {value}");
+                assert!(!direct.bytes.is_empty());
+            }
+        }
     }
 }
