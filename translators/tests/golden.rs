@@ -4,7 +4,8 @@
 //! (exactly what a real Jaeger / Zipkin / OpenTelemetry client sent; see `fixtures/README.md`).
 //! For each case the input is decoded with [`translators::decode_traces`] (the folder's first
 //! path component is the format name; `jaeger-thrift-agent-binary` is the Node client's binary
-//! `emitBatch` UDP payload, read with `jaeger::thrift::decode_agent_messages`) and then:
+//! `emitBatch` UDP payload, read by the `jaeger-thrift-binary` decoder as `emitBatch` messages)
+//! and then:
 //!
 //! 1. the `expect` block of `meta.json` (what the generator told the client to emit) is checked
 //!    against the decoded OTLP: service name, resource attributes, scope, trace and span ids,
@@ -109,15 +110,13 @@ impl Reader {
         match self {
             Reader::Format(f) => decode_traces(f, input),
             Reader::JaegerAgentBinary => {
-                use translators::jaeger::{thrift, to_otlp};
-                let batches = thrift::decode_agent_messages(thrift::Protocol::Binary, input)?;
-                let mut decoded = Decoded::default();
-                for tb in batches {
-                    let (request, rejected) = to_otlp::batches_to_otlp(vec![tb.batch]);
-                    decoded.requests.push(request);
-                    decoded.rejected.extend(rejected);
-                }
-                Ok(decoded)
+                // The one Jaeger Thrift reader takes input starting with the strict binary
+                // message header as `emitBatch` messages (one request per message).
+                assert!(
+                    translators::jaeger::thrift_direct::is_binary_message(input),
+                    "the agent-binary fixture must be binary emitBatch messages"
+                );
+                decode_traces(Format::JaegerThriftBinary, input)
             }
         }
     }

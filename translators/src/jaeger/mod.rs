@@ -231,9 +231,8 @@ mod tests {
         let input = request();
         let encoded = otlp_to_thrift_compact(&input);
         assert!(encoded.rejected.is_empty());
-        let messages = thrift::decode_agent_messages(thrift::Protocol::Compact, &encoded.bytes)
-            .expect("own output decodes");
-        assert_eq!(messages.len(), 2);
+        let direct = thrift_direct::to_otlp(Format::JaegerThriftCompact, &encoded.bytes).unwrap();
+        assert_eq!(direct.clients.len(), 2, "one emitBatch message per resource");
         let decoded = thrift_compact_to_otlp(&encoded.bytes).unwrap();
         assert!(decoded.rejected.is_empty());
         // One request per message, grouped by scope on the Thrift path too.
@@ -262,29 +261,15 @@ mod tests {
         let got: Vec<_> = decoded.requests.iter().flat_map(services_and_scopes).collect();
         assert_eq!(got, services_and_scopes(&input));
 
-        let (batches, _) = from_otlp::otlp_to_batches(&input);
-        let messages = thrift::encode_agent_messages(thrift::Protocol::Binary, &batches);
+        let bytes = input.encode_to_vec();
+        let view = TracesView::parse(&bytes).unwrap();
+        let framing = thrift_direct::Framing::AgentMessages;
+        let (messages, _) =
+            thrift_direct::from_otlp_framed(thrift::Protocol::Binary, framing, &view);
+        assert!(thrift_direct::is_binary_message(&messages));
         let decoded = thrift_binary_to_otlp(&messages).unwrap();
         let got: Vec<_> = decoded.requests.iter().flat_map(services_and_scopes).collect();
         assert_eq!(got, services_and_scopes(&input));
-    }
-
-    #[test]
-    fn thrift_rejections_name_the_message() {
-        let mut input = request();
-        input.resource_spans[1].scope_spans[0].spans.push(Span {
-            trace_id: vec![0xab; 16],
-            span_id: vec![0, 0, 0, 0, 0, 0, 0, 9],
-            ..Default::default()
-        });
-        let (mut batches, _) = from_otlp::otlp_to_batches(&input);
-        batches[1].spans[1].trace_id = vec![0; 16];
-        let bytes = thrift::encode_agent_messages(thrift::Protocol::Compact, &batches);
-        let decoded = thrift_compact_to_otlp(&bytes).unwrap();
-        assert_eq!(decoded.span_count(), 3);
-        assert_eq!(decoded.rejected.len(), 1);
-        assert_eq!(decoded.rejected[0].item, "batch[1].spans[1] (span id 0000000000000009)");
-        assert_eq!(decoded.rejected[0].reason, "trace id is zero");
     }
 
     #[test]

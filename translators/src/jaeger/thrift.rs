@@ -1,45 +1,44 @@
-//! Jaeger's Thrift IDL (`jaeger.thrift`, `agent.thrift` of jaeger-idl) ⇄ the api_v2 model.
+//! Jaeger's Thrift IDL (`jaeger.thrift`, `agent.thrift` of jaeger-idl): the message framing,
+//! the wire constants and the client's bookkeeping fields. The one reader and writer of Jaeger
+//! Thrift is [`super::thrift_direct`] (Thrift ⇄ OTLP protobuf, no owned model in between); the
+//! tests below check that codec end to end.
 //!
 //! Two framings:
 //! - the agent's UDP payload: one or more `Agent.emitBatch(1: Batch)` messages, compact protocol
-//!   (port 6831, most clients) or binary (port 6832, Node `jaeger-client`) —
-//!   [`decode_agent_messages`] / [`encode_agent_messages`];
+//!   (port 6831, most clients) or binary (port 6832, Node `jaeger-client`);
 //! - the collector's HTTP body (`POST /api/traces`): one or more bare binary-protocol `Batch`
-//!   structs — [`decode_batches`] / [`encode_batches`].
+//!   structs.
 //!
-//! Thrift → model:
+//! Thrift → OTLP:
 //! - `traceIdHigh`/`traceIdLow` (signed i64) → 16 bytes big-endian, high half first (a 64-bit
-//!   id gets 8 zero bytes in front); `spanId` → 8 bytes.
-//! - `parentSpanId` ≠ 0 → a same-trace `CHILD_OF` reference to it becomes the first same-trace
-//!   `CHILD_OF` of `references` (it is inserted at the front, or moved there when another
-//!   same-trace `CHILD_OF` came first, or left alone when it already is the first); the other
-//!   references keep their type and order.
-//! - Tag types STRING=0, DOUBLE=1, BOOL=2, LONG=3, BINARY=4 → `ValueType` STRING, FLOAT64,
-//!   BOOL, INT64, BINARY (api_v2 numbers them differently). An unknown tag type becomes a
-//!   STRING tag saying so.
-//! - µs times and durations → `Timestamp` / `Duration`; flags `i32` → `u32` (same bits).
+//!   id gets 8 zero bytes in front); `spanId` → 8 bytes. Negative halves are ordinary ids.
+//! - `parentSpanId` ≠ 0 is the OTLP parent; a same-trace `CHILD_OF` reference repeating it is
+//!   not also a link. Without `parentSpanId`, the first same-trace `CHILD_OF` is the parent.
+//!   Other references become links (`CHILD_OF` ones marked as such).
+//! - Tag types STRING=0, DOUBLE=1, BOOL=2, LONG=3, BINARY=4. An unknown tag type becomes a
+//!   string saying so.
 //! - Strings that are not UTF-8 are read with U+FFFD replacing the bad bytes (one odd tag does
-//!   not lose the whole UDP packet); the generic [`ProtocolReader::read_str`] would refuse them.
+//!   not lose the whole UDP packet).
 //! - Unknown fields, and known fields of an unexpected type, are skipped (forward
-//!   compatibility, as generated Thrift code does). Missing required fields read as zero or
-//!   empty: a span without ids gets zero ids, which the OTLP mapping rejects, not this codec.
+//!   compatibility, as generated Thrift code does); the last occurrence of a field wins.
+//!   Missing required fields read as zero or empty: a span without ids gets zero ids, which
+//!   the mapping rejects.
+//! - `Batch.seqNo` and `Batch.stats` ([`ClientReport`]) have no place in OTLP: they are
+//!   reported beside it, one per message ([`super::thrift_direct::ToOtlpBytes::clients`],
+//!   [`super::thrift_direct::client_reports`]).
 //!
-//! Model → Thrift:
+//! OTLP → Thrift:
 //! - `parentSpanId` = span id of the first same-trace `CHILD_OF` reference (0 if none); all
 //!   references are still written to `references`, as Jaeger's own model-to-Thrift converter
 //!   does.
-//! - `Timestamp` / `Duration` → µs; sub-microsecond nanoseconds are dropped (truncation toward
-//!   zero for durations and post-1970 times), clamped to the i64 range instead of overflowing.
-//! - Only `Batch.process` is written: spans carrying their own `process` must be grouped into
-//!   one batch per process by the caller, as Thrift has no per-span process.
+//! - Times and durations → µs: sub-microsecond nanoseconds are dropped (times rounded down,
+//!   durations truncated toward zero), clamped to the i64 range instead of overflowing.
+//! - Agent messages are ONEWAY with sequence ids 1, 2, 3... (the Go and Java Thrift clients
+//!   pre-increment their counter, so their first message has id 1). `seqNo` and `stats` are
+//!   not written.
 //! - Optional lists (`references`, `tags`, `logs`) are written only when non-empty.
 
-use super::model::{self, SpanRefType, ValueType};
-use crate::ids;
-use crate::thrift::{
-    BinaryReader, BinaryWriter, CompactReader, CompactWriter, MessageType, ProtocolReader,
-    ProtocolWriter, TType, ThriftError,
-};
+use crate::thrift::{MessageType, ProtocolReader, ThriftError};
 use crate::{DecodeError, Format, Location};
 
 pub use crate::thrift::Protocol;
@@ -49,10 +48,6 @@ pub const EMIT_BATCH: &str = "emitBatch";
 /// The Agent method carrying Zipkin v1 spans (not handled here).
 pub const EMIT_ZIPKIN_BATCH: &str = "emitZipkinBatch";
 
-/// Most elements a list pre-allocates room for: counts are already bounded by the input left,
-/// this also bounds the memory a lying count can claim before its elements fail to parse.
-const PRESIZE_CAP: usize = 1024;
-
 // Thrift TagType codes.
 pub(super) const TAG_STRING: i32 = 0;
 pub(super) const TAG_DOUBLE: i32 = 1;
@@ -60,11 +55,9 @@ pub(super) const TAG_BOOL: i32 = 2;
 pub(super) const TAG_LONG: i32 = 3;
 pub(super) const TAG_BINARY: i32 = 4;
 
-/// One Thrift `Batch` as read: the model batch plus the client's bookkeeping fields.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ThriftBatch {
-    /// Process and spans. Spans carry no process of their own.
-    pub batch: model::Batch,
+/// A Thrift `Batch`'s bookkeeping fields, as the client sent them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClientReport {
     /// `Batch.seqNo`: the client's batch counter, to detect lost UDP packets.
     pub seq_no: Option<i64>,
     /// `Batch.stats`: the client's cumulative drop counters.
@@ -80,150 +73,6 @@ pub struct ClientStats {
     pub too_large_dropped_spans: i64,
     /// Dropped because encoding or sending failed.
     pub failed_to_emit_spans: i64,
-}
-
-/// Reads an agent UDP payload: one or more concatenated `Agent.emitBatch` messages (type
-/// ONEWAY, or CALL) in `protocol`.
-///
-/// Errors name [`Format::JaegerThriftCompact`] or [`Format::JaegerThriftBinary`] and the byte
-/// offset. An `emitZipkinBatch` message is an error here (it holds Zipkin v1 spans).
-pub fn decode_agent_messages(
-    protocol: Protocol,
-    input: &[u8],
-) -> Result<Vec<ThriftBatch>, DecodeError> {
-    match protocol {
-        Protocol::Compact => {
-            read_messages(&mut CompactReader::new(input), Format::JaegerThriftCompact)
-        }
-        Protocol::Binary => {
-            read_messages(&mut BinaryReader::new(input), Format::JaegerThriftBinary)
-        }
-    }
-}
-
-/// Reads a collector HTTP body: one or more concatenated bare binary-protocol `Batch` structs.
-pub fn decode_batches(input: &[u8]) -> Result<Vec<ThriftBatch>, DecodeError> {
-    const FORMAT: Format = Format::JaegerThriftBinary;
-    if input.is_empty() {
-        return Err(DecodeError::new(FORMAT, Location::Input, "empty input: no Batch"));
-    }
-    let mut r = BinaryReader::new(input);
-    let mut out = Vec::with_capacity(1);
-    while !r.is_empty() {
-        out.push(read_batch(&mut r).map_err(|e| e.into_decode_error(FORMAT))?);
-    }
-    Ok(out)
-}
-
-/// Writes one `emitBatch` ONEWAY message per batch, sequence ids 1, 2, 3... (the Go and Java
-/// Thrift clients pre-increment their counter, so their first message has id 1).
-pub fn encode_agent_messages(protocol: Protocol, batches: &[model::Batch]) -> Vec<u8> {
-    fn write_all<W: ProtocolWriter>(mut w: W, batches: &[model::Batch]) -> Vec<u8> {
-        for (i, batch) in batches.iter().enumerate() {
-            let seq_id = (i as i32).wrapping_add(1);
-            write_emit_batch_message(&mut w, seq_id, batch, None, None);
-        }
-        w.into_inner()
-    }
-    let buf = Vec::with_capacity(estimate_size(batches));
-    match protocol {
-        Protocol::Compact => write_all(CompactWriter::with_buffer(buf), batches),
-        Protocol::Binary => write_all(BinaryWriter::with_buffer(buf), batches),
-    }
-}
-
-/// Writes the batches as concatenated bare binary-protocol `Batch` structs (a collector HTTP
-/// body; one batch is what clients send).
-pub fn encode_batches(batches: &[model::Batch]) -> Vec<u8> {
-    let mut w = BinaryWriter::with_buffer(Vec::with_capacity(estimate_size(batches)));
-    for batch in batches {
-        write_batch(&mut w, batch, None, None);
-    }
-    w.into_inner()
-}
-
-/// Writes one `Agent.emitBatch` ONEWAY message: header, arguments struct, batch.
-pub fn write_emit_batch_message<W: ProtocolWriter>(
-    w: &mut W,
-    seq_id: i32,
-    batch: &model::Batch,
-    seq_no: Option<i64>,
-    stats: Option<&ClientStats>,
-) {
-    w.write_message_begin(EMIT_BATCH, MessageType::Oneway, seq_id);
-    w.write_struct_begin();
-    w.write_field_begin(TType::Struct, 1);
-    write_batch(w, batch, seq_no, stats);
-    w.write_field_stop();
-    w.write_struct_end();
-}
-
-/// Writes one Thrift `Batch` struct (see the module docs for the rules).
-pub fn write_batch<W: ProtocolWriter>(
-    w: &mut W,
-    batch: &model::Batch,
-    seq_no: Option<i64>,
-    stats: Option<&ClientStats>,
-) {
-    w.write_struct_begin();
-    w.write_field_begin(TType::Struct, 1);
-    write_process(w, batch.process.as_ref());
-    w.write_field_begin(TType::List, 2);
-    w.write_list_begin(TType::Struct, batch.spans.len());
-    for span in &batch.spans {
-        write_span(w, span);
-    }
-    if let Some(seq_no) = seq_no {
-        w.write_i64_field(3, seq_no);
-    }
-    if let Some(stats) = stats {
-        w.write_field_begin(TType::Struct, 4);
-        w.write_struct_begin();
-        w.write_i64_field(1, stats.full_queue_dropped_spans);
-        w.write_i64_field(2, stats.too_large_dropped_spans);
-        w.write_i64_field(3, stats.failed_to_emit_spans);
-        w.write_field_stop();
-        w.write_struct_end();
-    }
-    w.write_field_stop();
-    w.write_struct_end();
-}
-
-/// Reads one Thrift `Batch` struct at the reader's position (see the module docs for the rules).
-pub fn read_batch<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<ThriftBatch, ThriftError> {
-    let mut out = ThriftBatch::default();
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::Struct) => out.batch.process = Some(read_process(r)?),
-            (2, TType::List) => out.batch.spans = read_struct_list(r, read_span)?,
-            (3, TType::I64) => out.seq_no = Some(r.read_i64()?),
-            (4, TType::Struct) => out.stats = Some(read_client_stats(r)?),
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    Ok(out)
-}
-
-fn estimate_size(batches: &[model::Batch]) -> usize {
-    // About what a span with a handful of tags takes; only a first guess for the buffer.
-    batches.iter().map(|b| 64 + b.spans.len() * 192).sum()
-}
-
-fn read_messages<'a, R: ProtocolReader<'a>>(
-    r: &mut R,
-    format: Format,
-) -> Result<Vec<ThriftBatch>, DecodeError> {
-    let mut out = Vec::with_capacity(1);
-    for_each_message(r, format, |r| match read_emit_batch_args(r)? {
-        Some(batch) => {
-            out.push(batch);
-            Ok(true)
-        }
-        None => Ok(false),
-    })?;
-    Ok(out)
 }
 
 /// Reads concatenated `emitBatch` messages: checks each header, then lets `args` read the
@@ -264,338 +113,64 @@ pub(super) fn for_each_message<'a, R: ProtocolReader<'a>>(
     Ok(())
 }
 
-fn read_emit_batch_args<'a, R: ProtocolReader<'a>>(
-    r: &mut R,
-) -> Result<Option<ThriftBatch>, ThriftError> {
-    let mut batch = None;
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::Struct) => batch = Some(read_batch(r)?),
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    Ok(batch)
-}
-
-/// A `list<struct>` read element by element; a list of another element type is skipped.
-#[inline]
-fn read_struct_list<'a, R: ProtocolReader<'a>, T>(
-    r: &mut R,
-    read: impl Fn(&mut R) -> Result<T, ThriftError>,
-) -> Result<Vec<T>, ThriftError> {
-    let header = r.read_list_begin()?;
-    if header.elem != TType::Struct {
-        for _ in 0..header.len {
-            r.skip(header.elem)?;
-        }
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::with_capacity(header.len.min(PRESIZE_CAP));
-    for _ in 0..header.len {
-        out.push(read(r)?);
-    }
-    Ok(out)
-}
-
-#[inline]
-fn lossy_string(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn read_process<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<model::Process, ThriftError> {
-    let mut process = model::Process::default();
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::Binary) => process.service_name = lossy_string(r.read_binary()?),
-            (2, TType::List) => process.tags = read_struct_list(r, read_tag)?,
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    Ok(process)
-}
-
-fn read_client_stats<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<ClientStats, ThriftError> {
-    let mut stats = ClientStats::default();
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::I64) => stats.full_queue_dropped_spans = r.read_i64()?,
-            (2, TType::I64) => stats.too_large_dropped_spans = r.read_i64()?,
-            (3, TType::I64) => stats.failed_to_emit_spans = r.read_i64()?,
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    Ok(stats)
-}
-
-fn read_span<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<model::Span, ThriftError> {
-    let (mut low, mut high, mut span_id, mut parent) = (0i64, 0i64, 0i64, 0i64);
-    let (mut start, mut duration, mut flags) = (0i64, 0i64, 0i32);
-    let mut span = model::Span::default();
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::I64) => low = r.read_i64()?,
-            (2, TType::I64) => high = r.read_i64()?,
-            (3, TType::I64) => span_id = r.read_i64()?,
-            (4, TType::I64) => parent = r.read_i64()?,
-            (5, TType::Binary) => span.operation_name = lossy_string(r.read_binary()?),
-            (6, TType::List) => span.references = read_struct_list(r, read_span_ref)?,
-            (7, TType::I32) => flags = r.read_i32()?,
-            (8, TType::I64) => start = r.read_i64()?,
-            (9, TType::I64) => duration = r.read_i64()?,
-            (10, TType::List) => span.tags = read_struct_list(r, read_tag)?,
-            (11, TType::List) => span.logs = read_struct_list(r, read_log)?,
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    let trace_id = ids::trace_id_from_halves(high, low);
-    if parent != 0 {
-        put_parent_first(&mut span.references, &trace_id, parent);
-    }
-    span.trace_id = trace_id.to_vec();
-    span.span_id = ids::span_id_from_i64(span_id).to_vec();
-    span.flags = flags as u32;
-    span.start_time = Some(timestamp_from_micros(start));
-    span.duration = Some(duration_from_micros(duration));
-    Ok(span)
-}
-
-/// Makes a same-trace CHILD_OF to `parent` the first same-trace CHILD_OF of `refs`.
-fn put_parent_first(refs: &mut Vec<model::SpanRef>, trace_id: &[u8; 16], parent: i64) {
-    let parent = ids::span_id_from_i64(parent);
-    let child_of_here =
-        |r: &model::SpanRef| r.ref_type == SpanRefType::ChildOf as i32 && r.trace_id == trace_id;
-    match refs.iter().position(child_of_here) {
-        Some(first) if refs[first].span_id == parent => {}
-        _ => match refs.iter().position(|r| child_of_here(r) && r.span_id == parent) {
-            Some(i) => {
-                let r = refs.remove(i);
-                refs.insert(0, r);
-            }
-            None => refs.insert(
-                0,
-                model::SpanRef {
-                    trace_id: trace_id.to_vec(),
-                    span_id: parent.to_vec(),
-                    ref_type: SpanRefType::ChildOf as i32,
-                },
-            ),
-        },
-    }
-}
-
-fn read_span_ref<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<model::SpanRef, ThriftError> {
-    let (mut ref_type, mut low, mut high, mut span_id) = (0i32, 0i64, 0i64, 0i64);
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::I32) => ref_type = r.read_i32()?,
-            (2, TType::I64) => low = r.read_i64()?,
-            (3, TType::I64) => high = r.read_i64()?,
-            (4, TType::I64) => span_id = r.read_i64()?,
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    // Thrift's SpanRefType numbers CHILD_OF=0, FOLLOWS_FROM=1 like api_v2: kept as is.
-    Ok(model::SpanRef {
-        trace_id: ids::trace_id_from_halves(high, low).to_vec(),
-        span_id: ids::span_id_from_i64(span_id).to_vec(),
-        ref_type,
-    })
-}
-
-fn read_log<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<model::Log, ThriftError> {
-    let mut log = model::Log::default();
-    let mut timestamp = 0;
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::I64) => timestamp = r.read_i64()?,
-            (2, TType::List) => log.fields = read_struct_list(r, read_tag)?,
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    log.timestamp = Some(timestamp_from_micros(timestamp));
-    Ok(log)
-}
-
-fn read_tag<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<model::KeyValue, ThriftError> {
-    // Values are borrowed while reading; only the one `vType` names is copied out.
-    let (mut key, mut v_str, mut v_binary): (&[u8], &[u8], &[u8]) = (b"", b"", b"");
-    let (mut v_type, mut v_double, mut v_bool, mut v_long) = (TAG_STRING, 0.0, false, 0i64);
-    r.read_struct_begin()?;
-    while let Some(f) = r.read_field_begin()? {
-        match (f.id, f.ttype) {
-            (1, TType::Binary) => key = r.read_binary()?,
-            (2, TType::I32) => v_type = r.read_i32()?,
-            (3, TType::Binary) => v_str = r.read_binary()?,
-            (4, TType::Double) => v_double = r.read_double()?,
-            (5, TType::Bool) => v_bool = r.read_bool()?,
-            (6, TType::I64) => v_long = r.read_i64()?,
-            (7, TType::Binary) => v_binary = r.read_binary()?,
-            (_, other) => r.skip(other)?,
-        }
-    }
-    r.read_struct_end();
-    let mut kv = model::KeyValue { key: lossy_string(key), ..Default::default() };
-    match v_type {
-        TAG_STRING => {
-            kv.v_type = ValueType::String as i32;
-            kv.v_str = lossy_string(v_str);
-        }
-        TAG_DOUBLE => {
-            kv.v_type = ValueType::Float64 as i32;
-            kv.v_float64 = v_double;
-        }
-        TAG_BOOL => {
-            kv.v_type = ValueType::Bool as i32;
-            kv.v_bool = v_bool;
-        }
-        TAG_LONG => {
-            kv.v_type = ValueType::Int64 as i32;
-            kv.v_int64 = v_long;
-        }
-        TAG_BINARY => {
-            kv.v_type = ValueType::Binary as i32;
-            kv.v_binary = v_binary.to_vec();
-        }
-        other => {
-            kv.v_type = ValueType::String as i32;
-            kv.v_str = format!("unknown Jaeger Thrift tag type {other}");
-        }
-    }
-    Ok(kv)
-}
-
-/// µs since the epoch → `Timestamp` (nanos always in 0..1e9, also before 1970).
-fn timestamp_from_micros(us: i64) -> model::Timestamp {
-    model::Timestamp {
-        seconds: us.div_euclid(1_000_000),
-        nanos: (us.rem_euclid(1_000_000) * 1000) as i32,
-    }
-}
-
-/// µs → `Duration` (seconds and nanos share the sign, so negative durations stay visible).
-fn duration_from_micros(us: i64) -> model::Duration {
-    model::Duration { seconds: us / 1_000_000, nanos: ((us % 1_000_000) * 1000) as i32 }
-}
-
-/// Seconds and nanos → µs, nanos truncated toward zero, clamped to the i64 range.
-fn micros(seconds: i64, nanos: i32) -> i64 {
-    let us = i128::from(seconds) * 1_000_000 + i128::from(nanos / 1000);
-    us.clamp(i64::MIN.into(), i64::MAX.into()) as i64
-}
-
-fn write_process<W: ProtocolWriter>(w: &mut W, process: Option<&model::Process>) {
-    w.write_struct_begin();
-    w.write_str_field(1, process.map_or("", |p| p.service_name.as_str()));
-    if let Some(p) = process.filter(|p| !p.tags.is_empty()) {
-        write_tags(w, 2, &p.tags);
-    }
-    w.write_field_stop();
-    w.write_struct_end();
-}
-
-fn write_span<W: ProtocolWriter>(w: &mut W, span: &model::Span) {
-    let (high, low) = ids::trace_id_to_halves(&span.trace_id).unwrap_or((0, 0));
-    let parent = span
-        .references
-        .iter()
-        .find(|r| {
-            r.ref_type == SpanRefType::ChildOf as i32
-                && ids::trace_id_to_halves(&r.trace_id) == Some((high, low))
-        })
-        .and_then(|r| ids::span_id_to_i64(&r.span_id))
-        .unwrap_or(0);
-    w.write_struct_begin();
-    w.write_i64_field(1, low);
-    w.write_i64_field(2, high);
-    w.write_i64_field(3, ids::span_id_to_i64(&span.span_id).unwrap_or(0));
-    w.write_i64_field(4, parent);
-    w.write_str_field(5, &span.operation_name);
-    if !span.references.is_empty() {
-        w.write_field_begin(TType::List, 6);
-        w.write_list_begin(TType::Struct, span.references.len());
-        for r in &span.references {
-            let (high, low) = ids::trace_id_to_halves(&r.trace_id).unwrap_or((0, 0));
-            w.write_struct_begin();
-            w.write_i32_field(1, r.ref_type);
-            w.write_i64_field(2, low);
-            w.write_i64_field(3, high);
-            w.write_i64_field(4, ids::span_id_to_i64(&r.span_id).unwrap_or(0));
-            w.write_field_stop();
-            w.write_struct_end();
-        }
-    }
-    w.write_i32_field(7, span.flags as i32);
-    let start = span.start_time.map_or(0, |t| micros(t.seconds, t.nanos));
-    w.write_i64_field(8, start);
-    w.write_i64_field(9, span.duration.map_or(0, |d| micros(d.seconds, d.nanos)));
-    if !span.tags.is_empty() {
-        write_tags(w, 10, &span.tags);
-    }
-    if !span.logs.is_empty() {
-        w.write_field_begin(TType::List, 11);
-        w.write_list_begin(TType::Struct, span.logs.len());
-        for log in &span.logs {
-            w.write_struct_begin();
-            w.write_i64_field(1, log.timestamp.map_or(0, |t| micros(t.seconds, t.nanos)));
-            write_tags(w, 2, &log.fields);
-            w.write_field_stop();
-            w.write_struct_end();
-        }
-    }
-    w.write_field_stop();
-    w.write_struct_end();
-}
-
-fn write_tags<W: ProtocolWriter>(w: &mut W, field_id: i16, tags: &[model::KeyValue]) {
-    w.write_field_begin(TType::List, field_id);
-    w.write_list_begin(TType::Struct, tags.len());
-    for kv in tags {
-        w.write_struct_begin();
-        w.write_str_field(1, &kv.key);
-        match ValueType::try_from(kv.v_type) {
-            Ok(ValueType::Float64) => {
-                w.write_i32_field(2, TAG_DOUBLE);
-                w.write_double_field(4, kv.v_float64);
-            }
-            Ok(ValueType::Bool) => {
-                w.write_i32_field(2, TAG_BOOL);
-                w.write_bool_field(5, kv.v_bool);
-            }
-            Ok(ValueType::Int64) => {
-                w.write_i32_field(2, TAG_LONG);
-                w.write_i64_field(6, kv.v_int64);
-            }
-            Ok(ValueType::Binary) => {
-                w.write_i32_field(2, TAG_BINARY);
-                w.write_binary_field(7, &kv.v_binary);
-            }
-            // STRING, and (never produced by this crate) an unknown value type: its string.
-            Ok(ValueType::String) | Err(_) => {
-                w.write_i32_field(2, TAG_STRING);
-                w.write_str_field(3, &kv.v_str);
-            }
-        }
-        w.write_field_stop();
-        w.write_struct_end();
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    //! The Jaeger Thrift codec ([`super::super::thrift_direct`]) end to end: bytes in, OTLP
+    //! out, and back.
+    use super::super::model::{self, KeyValue, Log, Process, SpanRefType, ValueType};
+    use super::super::thrift_direct::{self, Framing};
     use super::*;
-    use model::{KeyValue, Log, Process, Span, SpanRef};
+    use crate::ids;
+    use crate::otlp::model::{any_value, ExportTraceServiceRequest, Span};
+    use crate::otlp::wire::TracesView;
+    use crate::thrift::{BinaryReader, BinaryWriter, CompactWriter, ProtocolWriter, TType};
+    use crate::{decode_traces, encode_traces, Decoded};
+    use prost::Message;
+
+    fn format_of(protocol: Protocol) -> Format {
+        match protocol {
+            Protocol::Compact => Format::JaegerThriftCompact,
+            Protocol::Binary => Format::JaegerThriftBinary,
+        }
+    }
+
+    fn decode(protocol: Protocol, bytes: &[u8]) -> Decoded {
+        decode_traces(format_of(protocol), bytes).unwrap()
+    }
+
+    fn spans(d: &Decoded) -> Vec<&Span> {
+        d.requests
+            .iter()
+            .flat_map(|r| &r.resource_spans)
+            .flat_map(|rs| &rs.scope_spans)
+            .flat_map(|ss| &ss.spans)
+            .collect()
+    }
+
+    fn only_span(d: &Decoded) -> &Span {
+        let all = spans(d);
+        assert_eq!(all.len(), 1, "{d:?}");
+        all[0]
+    }
+
+    fn attr<'a>(attrs: &'a [crate::otlp::model::KeyValue], key: &str) -> &'a any_value::Value {
+        let kv = attrs.iter().find(|kv| kv.key == key).unwrap_or_else(|| panic!("no {key}"));
+        kv.value.as_ref().unwrap().value.as_ref().unwrap()
+    }
+
+    fn service(d: &Decoded, i: usize) -> &any_value::Value {
+        let resource = d.requests[i].resource_spans[0].resource.as_ref().unwrap();
+        attr(&resource.attributes, "service.name")
+    }
+
+    /// Writes the request as Thrift with the given framing.
+    fn encode(protocol: Protocol, framing: Framing, req: &ExportTraceServiceRequest) -> Vec<u8> {
+        let bytes = req.encode_to_vec();
+        let view = TracesView::parse(&bytes).unwrap();
+        let (out, rejected) = thrift_direct::from_otlp_framed(protocol, framing, &view);
+        assert!(rejected.is_empty(), "{rejected:?}");
+        out
+    }
 
     fn kv(key: &str, f: impl FnOnce(&mut KeyValue)) -> KeyValue {
         let mut kv = KeyValue { key: key.into(), ..Default::default() };
@@ -625,19 +200,19 @@ mod tests {
         ]
     }
 
-    fn span_ref(ref_type: SpanRefType, trace: [u8; 16], span: i64) -> SpanRef {
-        SpanRef {
+    fn span_ref(ref_type: SpanRefType, trace: [u8; 16], span: i64) -> model::SpanRef {
+        model::SpanRef {
             trace_id: trace.to_vec(),
             span_id: span.to_be_bytes().to_vec(),
             ref_type: ref_type as i32,
         }
     }
 
-    /// A 128-bit span with negative id halves, a parent, a link, every tag type and two logs;
-    /// and a 64-bit root span.
-    fn sample_batch() -> model::Batch {
+    /// As OTLP: a 128-bit span with negative id halves, a parent, a link, every tag type and
+    /// two logs; and a 64-bit root span.
+    fn sample() -> ExportTraceServiceRequest {
         let trace = ids::trace_id_from_halves(-0x1234, -5);
-        let child = Span {
+        let child = model::Span {
             trace_id: trace.to_vec(),
             span_id: (-7i64).to_be_bytes().to_vec(),
             operation_name: "GET /users".into(),
@@ -654,11 +229,11 @@ mod tests {
                     timestamp: Some(model::Timestamp { seconds: 1_700_000_001, nanos: 1_000 }),
                     fields: vec![kv("event", |k| k.v_str = "retry".into())],
                 },
-                Log { timestamp: Some(model::Timestamp { seconds: 0, nanos: 0 }), fields: vec![] },
+                Log { timestamp: Some(model::Timestamp { seconds: 1, nanos: 0 }), fields: vec![] },
             ],
             ..Default::default()
         };
-        let root = Span {
+        let root = model::Span {
             trace_id: ids::trace_id_from_halves(0, 42).to_vec(),
             span_id: 42i64.to_be_bytes().to_vec(),
             operation_name: "root".into(),
@@ -667,41 +242,20 @@ mod tests {
             duration: Some(model::Duration { seconds: 0, nanos: 0 }),
             ..Default::default()
         };
-        model::Batch {
+        let batch = model::Batch {
             spans: vec![child, root],
             process: Some(Process {
                 service_name: "checkout".into(),
                 tags: vec![kv("hostname", |k| k.v_str = "h1".into())],
             }),
-        }
-    }
-
-    fn one(batches: Vec<ThriftBatch>) -> model::Batch {
-        assert_eq!(batches.len(), 1);
-        batches.into_iter().next().unwrap().batch
+        };
+        let (req, rejected) = super::super::to_otlp::batches_to_otlp(vec![batch]);
+        assert!(rejected.is_empty());
+        req
     }
 
     // The smallest useful batch: process "s"; one span with trace id low -2 (64-bit), span id
     // 3, no parent, operation "o", flags 1, start 1 µs, duration 2 µs, tag k = LONG 5.
-    fn tiny_batch() -> model::Batch {
-        model::Batch {
-            process: Some(Process { service_name: "s".into(), tags: vec![] }),
-            spans: vec![Span {
-                trace_id: ids::trace_id_from_halves(0, -2).to_vec(),
-                span_id: 3i64.to_be_bytes().to_vec(),
-                operation_name: "o".into(),
-                flags: 1,
-                start_time: Some(model::Timestamp { seconds: 0, nanos: 1000 }),
-                duration: Some(model::Duration { seconds: 0, nanos: 2000 }),
-                tags: vec![kv("k", |k| {
-                    k.v_type = ValueType::Int64 as i32;
-                    k.v_int64 = 5;
-                })],
-                ..Default::default()
-            }],
-        }
-    }
-
     #[rustfmt::skip]
     const TINY_COMPACT: &[u8] = &[
         0x82, 0x81, 0x01, 0x09, b'e', b'm', b'i', b't', b'B', b'a', b't', b'c', b'h', // ONEWAY, seqid 1
@@ -751,81 +305,107 @@ mod tests {
         0x00,                                   // end of Batch
     ];
 
+    /// The strict binary `emitBatch` ONEWAY message (sequence id 1) around one bare batch.
+    fn binary_message(batch: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x80, 0x01, 0x00, 0x04, 0, 0, 0, 9];
+        out.extend_from_slice(b"emitBatch");
+        out.extend_from_slice(&[0, 0, 0, 1, 0x0c, 0, 1]);
+        out.extend_from_slice(batch);
+        out.push(0);
+        out
+    }
+
+    fn assert_tiny(d: &Decoded) {
+        assert!(d.rejected.is_empty(), "{:?}", d.rejected);
+        assert_eq!(service(d, 0), &any_value::Value::StringValue("s".into()));
+        let span = only_span(d);
+        assert_eq!(ids::to_hex(&span.trace_id), "0000000000000000fffffffffffffffe");
+        assert_eq!(ids::to_hex(&span.span_id), "0000000000000003");
+        assert!(span.parent_span_id.is_empty());
+        assert_eq!(span.name, "o");
+        assert_eq!(span.flags, 1);
+        assert_eq!((span.start_time_unix_nano, span.end_time_unix_nano), (1_000, 3_000));
+        assert_eq!(span.attributes.len(), 1);
+        assert_eq!(attr(&span.attributes, "k"), &any_value::Value::IntValue(5));
+    }
+
     #[test]
     fn tiny_batch_exact_bytes_compact() {
-        assert_eq!(encode_agent_messages(Protocol::Compact, &[tiny_batch()]), TINY_COMPACT);
-        let decoded = decode_agent_messages(Protocol::Compact, TINY_COMPACT).unwrap();
-        assert_eq!(decoded, vec![ThriftBatch { batch: tiny_batch(), seq_no: None, stats: None }]);
-        let span = &decoded[0].batch.spans[0];
-        assert_eq!(ids::to_hex(&span.trace_id), "0000000000000000fffffffffffffffe");
+        let d = decode(Protocol::Compact, TINY_COMPACT);
+        assert_tiny(&d);
+        assert_eq!(d.requests.len(), 1);
+        assert_eq!(encode_traces(Format::JaegerThriftCompact, &d.requests[0]).bytes, TINY_COMPACT);
     }
 
     #[test]
     fn tiny_batch_exact_bytes_binary() {
-        assert_eq!(encode_batches(&[tiny_batch()]), TINY_BINARY_BATCH);
-        assert_eq!(one(decode_batches(TINY_BINARY_BATCH).unwrap()), tiny_batch());
+        let d = decode(Protocol::Binary, TINY_BINARY_BATCH);
+        assert_tiny(&d);
+        assert_eq!(
+            encode_traces(Format::JaegerThriftBinary, &d.requests[0]).bytes,
+            TINY_BINARY_BATCH
+        );
         // The binary agent message is the strict header, the args struct, the same Batch.
-        let msg = encode_agent_messages(Protocol::Binary, &[tiny_batch()]);
-        let mut expected = vec![0x80, 0x01, 0x00, 0x04, 0, 0, 0, 9];
-        expected.extend_from_slice(b"emitBatch");
-        expected.extend_from_slice(&[0, 0, 0, 1, 0x0c, 0, 1]);
-        expected.extend_from_slice(TINY_BINARY_BATCH);
-        expected.push(0);
-        assert_eq!(msg, expected);
-        assert_eq!(one(decode_agent_messages(Protocol::Binary, &msg).unwrap()), tiny_batch());
+        let msg = binary_message(TINY_BINARY_BATCH);
+        assert_eq!(encode(Protocol::Binary, Framing::AgentMessages, &d.requests[0]), msg);
+        assert_tiny(&decode(Protocol::Binary, &msg));
+        assert_eq!(decode(Protocol::Binary, &msg).requests, d.requests);
     }
 
     #[test]
     fn decode_encode_decode_is_stable() {
-        let batch = sample_batch();
-        for protocol in [Protocol::Compact, Protocol::Binary] {
-            let bytes = encode_agent_messages(protocol, &[batch.clone(), tiny_batch()]);
-            let decoded = decode_agent_messages(protocol, &bytes).unwrap();
-            assert_eq!(decoded.len(), 2);
-            assert_eq!(decoded[0].batch, batch, "{protocol}");
-            assert_eq!(decoded[1].batch, tiny_batch(), "{protocol}");
-            let models: Vec<_> = decoded.into_iter().map(|b| b.batch).collect();
-            assert_eq!(encode_agent_messages(protocol, &models), bytes, "{protocol}");
+        let sample = sample();
+        for (protocol, framing) in [
+            (Protocol::Compact, Framing::AgentMessages),
+            (Protocol::Binary, Framing::AgentMessages),
+            (Protocol::Binary, Framing::BareBatches),
+        ] {
+            let bytes = encode(protocol, framing, &sample);
+            let d = decode(protocol, &bytes);
+            assert!(d.rejected.is_empty());
+            assert_eq!(d.requests, std::slice::from_ref(&sample), "{protocol} {framing:?}");
+            assert_eq!(encode(protocol, framing, &d.requests[0]), bytes, "{protocol} {framing:?}");
         }
-        let bytes = encode_batches(&[batch.clone(), batch.clone()]);
-        let decoded = decode_batches(&bytes).unwrap();
-        assert_eq!(decoded.len(), 2);
-        assert!(decoded.iter().all(|b| b.batch == batch));
     }
 
     #[test]
     fn sample_content_as_read() {
-        let bytes = encode_agent_messages(Protocol::Compact, &[sample_batch()]);
-        let batch = one(decode_agent_messages(Protocol::Compact, &bytes).unwrap());
-        let process = batch.process.as_ref().unwrap();
-        assert_eq!(process.service_name, "checkout");
-        assert_eq!(process.tags[0].v_str, "h1");
-        let child = &batch.spans[0];
+        let bytes = encode_traces(Format::JaegerThriftCompact, &sample()).bytes;
+        let d = decode(Protocol::Compact, &bytes);
+        assert_eq!(service(&d, 0), &any_value::Value::StringValue("checkout".into()));
+        let resource = d.requests[0].resource_spans[0].resource.as_ref().unwrap();
+        assert_eq!(
+            attr(&resource.attributes, "host.name"),
+            &any_value::Value::StringValue("h1".into())
+        );
+        let all = spans(&d);
+        let child = all.iter().find(|s| s.name == "GET /users").unwrap();
         // Negative halves: high -0x1234, low -5.
         assert_eq!(ids::to_hex(&child.trace_id), "ffffffffffffedccfffffffffffffffb");
         assert_eq!(ids::to_hex(&child.span_id), "fffffffffffffff9");
-        assert_eq!(child.flags, 3);
-        assert_eq!(
-            child.start_time,
-            Some(model::Timestamp { seconds: 1_700_000_000, nanos: 123_456_000 })
-        );
-        assert_eq!(child.duration, Some(model::Duration { seconds: 2, nanos: 5_000 }));
-        assert_eq!(child.references.len(), 2);
-        assert_eq!(child.references[0].ref_type, SpanRefType::ChildOf as i32);
-        assert_eq!(ids::to_hex(&child.references[0].span_id), "fffffffffffffff8");
-        assert_eq!(child.references[1].ref_type, SpanRefType::FollowsFrom as i32);
-        assert_eq!(ids::to_hex(&child.references[1].trace_id), "00000000000000000000000000000063");
-        assert_eq!(child.tags, every_tag_type());
-        assert_eq!(
-            child.logs[0].timestamp,
-            Some(model::Timestamp { seconds: 1_700_000_001, nanos: 1_000 })
-        );
-        assert_eq!(child.logs[0].fields[0].key, "event");
-        assert_eq!(child.logs[0].fields[0].v_str, "retry");
-        assert!(child.logs[1].fields.is_empty());
-        let root = &batch.spans[1];
+        assert_eq!(ids::to_hex(&child.parent_span_id), "fffffffffffffff8");
+        assert_eq!(child.flags, 1);
+        assert_eq!(attr(&child.attributes, "otelbridge.debug"), &any_value::Value::BoolValue(true));
+        assert_eq!(child.start_time_unix_nano, 1_700_000_000_123_456_000);
+        assert_eq!(child.end_time_unix_nano, 1_700_000_002_123_461_000);
+        assert_eq!(child.links.len(), 1);
+        assert_eq!(ids::to_hex(&child.links[0].trace_id), "00000000000000000000000000000063");
+        assert_eq!(ids::to_hex(&child.links[0].span_id), "0000000000000064");
+        assert!(child.links[0].attributes.is_empty(), "FOLLOWS_FROM is the unmarked link");
+        use any_value::Value as V;
+        assert_eq!(attr(&child.attributes, "s"), &V::StringValue("text é".into()));
+        assert_eq!(attr(&child.attributes, "b"), &V::BoolValue(true));
+        assert_eq!(attr(&child.attributes, "i"), &V::IntValue(-9_000_000_000));
+        assert_eq!(attr(&child.attributes, "f"), &V::DoubleValue(2.5));
+        assert_eq!(attr(&child.attributes, "x"), &V::BytesValue(vec![0, 1, 0xfe]));
+        assert_eq!(child.events.len(), 2);
+        assert_eq!(child.events[0].time_unix_nano, 1_700_000_001_000_001_000);
+        // The `event` field is the event name.
+        assert_eq!(child.events[0].name, "retry");
+        assert_eq!(child.events[1].time_unix_nano, 1_000_000_000);
+        let root = all.iter().find(|s| s.name == "root").unwrap();
         assert_eq!(ids::to_hex(&root.trace_id), "0000000000000000000000000000002a");
-        assert!(root.references.is_empty());
+        assert!(root.parent_span_id.is_empty() && root.links.is_empty());
     }
 
     /// Writes one raw Thrift span with explicit `parentSpanId` and references
@@ -867,6 +447,47 @@ mod tests {
         w.write_struct_end();
     }
 
+    /// One `emitBatch` CALL message: process `service`, the spans `spans` writes, then the
+    /// optional `seqNo` and `stats`.
+    fn message<W: ProtocolWriter>(
+        w: &mut W,
+        service: Option<&str>,
+        count: usize,
+        spans: impl FnOnce(&mut W),
+        report: ClientReport,
+    ) {
+        w.write_message_begin("emitBatch", MessageType::Call, 0);
+        w.write_struct_begin();
+        w.write_field_begin(TType::Struct, 1);
+        w.write_struct_begin();
+        if let Some(service) = service {
+            w.write_field_begin(TType::Struct, 1);
+            w.write_struct_begin();
+            w.write_str_field(1, service);
+            w.write_field_stop();
+            w.write_struct_end();
+        }
+        w.write_field_begin(TType::List, 2);
+        w.write_list_begin(TType::Struct, count);
+        spans(w);
+        if let Some(seq_no) = report.seq_no {
+            w.write_i64_field(3, seq_no);
+        }
+        if let Some(stats) = report.stats {
+            w.write_field_begin(TType::Struct, 4);
+            w.write_struct_begin();
+            w.write_i64_field(1, stats.full_queue_dropped_spans);
+            w.write_i64_field(2, stats.too_large_dropped_spans);
+            w.write_i64_field(3, stats.failed_to_emit_spans);
+            w.write_field_stop();
+            w.write_struct_end();
+        }
+        w.write_field_stop();
+        w.write_struct_end();
+        w.write_field_stop();
+        w.write_struct_end();
+    }
+
     fn decode_raw_span(
         protocol: Protocol,
         low: i64,
@@ -874,62 +495,73 @@ mod tests {
         parent: i64,
         refs: &[(i32, i64, i64, i64)],
     ) -> Span {
-        fn batch_of<W: ProtocolWriter>(mut w: W, f: impl FnOnce(&mut W)) -> Vec<u8> {
-            w.write_message_begin("emitBatch", MessageType::Call, 0);
-            w.write_struct_begin();
-            w.write_field_begin(TType::Struct, 1);
-            w.write_struct_begin();
-            w.write_field_begin(TType::List, 2);
-            w.write_list_begin(TType::Struct, 1);
-            f(&mut w);
-            w.write_field_stop();
-            w.write_struct_end();
-            w.write_field_stop();
-            w.write_struct_end();
-            w.into_inner()
-        }
+        let none = ClientReport::default();
         let bytes = match protocol {
             Protocol::Compact => {
-                batch_of(CompactWriter::new(), |w| raw_span(w, low, high, 1, parent, refs))
+                let mut w = CompactWriter::new();
+                message(&mut w, None, 1, |w| raw_span(w, low, high, 1, parent, refs), none);
+                w.into_inner()
             }
             Protocol::Binary => {
-                batch_of(BinaryWriter::new(), |w| raw_span(w, low, high, 1, parent, refs))
+                let mut w = BinaryWriter::new();
+                message(&mut w, None, 1, |w| raw_span(w, low, high, 1, parent, refs), none);
+                w.into_inner()
             }
         };
-        let batch = one(decode_agent_messages(protocol, &bytes).unwrap());
-        assert_eq!(batch.process, None);
-        batch.spans.into_iter().next().unwrap()
+        let d = decode(protocol, &bytes);
+        assert!(d.rejected.is_empty(), "{:?}", d.rejected);
+        only_span(&d).clone()
+    }
+
+    /// A link as (trace id hex, span id, marked child_of).
+    fn links(span: &Span) -> Vec<(String, u64, bool)> {
+        span.links
+            .iter()
+            .map(|l| {
+                let child_of = l.attributes.iter().any(|a| {
+                    a.value.as_ref().and_then(|v| v.value.as_ref())
+                        == Some(&any_value::Value::StringValue("child_of".into()))
+                });
+                let id = u64::from_be_bytes(l.span_id.as_slice().try_into().unwrap());
+                (ids::to_hex(&l.trace_id), id, child_of)
+            })
+            .collect()
     }
 
     #[test]
-    fn parent_span_id_becomes_first_child_of() {
+    fn parent_span_id_and_references() {
         const CO: i32 = 0;
         const FF: i32 = 1;
-        let t = ids::trace_id_from_halves(0, -1);
+        let parent = |s: &Span| u64::from_be_bytes(s.parent_span_id.as_slice().try_into().unwrap());
+        let t7 = "00000000000000000000000000000007".to_string();
         for p in [Protocol::Compact, Protocol::Binary] {
             // Parent only.
             let s = decode_raw_span(p, -1, 0, 5, &[]);
-            assert_eq!(s.references, [span_ref(SpanRefType::ChildOf, t, 5)]);
-            // Parent plus a link: the parent goes first.
+            assert_eq!((parent(&s), links(&s)), (5, vec![]));
+            // Parent plus a link.
             let s = decode_raw_span(p, -1, 0, 5, &[(FF, 7, 0, 8)]);
-            let link = span_ref(SpanRefType::FollowsFrom, ids::trace_id_from_halves(0, 7), 8);
-            assert_eq!(s.references, [span_ref(SpanRefType::ChildOf, t, 5), link.clone()]);
-            // Already the first same-trace CHILD_OF: left as it is, nothing added.
+            assert_eq!((parent(&s), links(&s)), (5, vec![(t7.clone(), 8, false)]));
+            // A same-trace CHILD_OF repeating the parent is not also a link.
             let s = decode_raw_span(p, -1, 0, 5, &[(FF, 7, 0, 8), (CO, -1, 0, 5)]);
-            assert_eq!(s.references, [link.clone(), span_ref(SpanRefType::ChildOf, t, 5)]);
-            // Another same-trace CHILD_OF first: the parent's is moved to the front.
+            assert_eq!((parent(&s), links(&s)), (5, vec![(t7.clone(), 8, false)]));
+            // Another same-trace CHILD_OF: a link marked child_of; parentSpanId stays the parent.
             let s = decode_raw_span(p, -1, 0, 5, &[(CO, -1, 0, 6), (CO, -1, 0, 5)]);
-            assert_eq!(
-                s.references,
-                [span_ref(SpanRefType::ChildOf, t, 5), span_ref(SpanRefType::ChildOf, t, 6)]
-            );
-            // A CHILD_OF to the same span id in another trace does not count.
+            let t = "0000000000000000ffffffffffffffff".to_string();
+            assert_eq!((parent(&s), links(&s)), (5, vec![(t.clone(), 6, true)]));
+            // A CHILD_OF to the same span id in another trace is a link.
             let s = decode_raw_span(p, -1, 0, 5, &[(CO, 3, 0, 5)]);
-            assert_eq!(s.references.len(), 2);
-            assert_eq!(s.references[0], span_ref(SpanRefType::ChildOf, t, 5));
-            // No parent: references untouched.
+            let t3 = "00000000000000000000000000000003".to_string();
+            assert_eq!((parent(&s), links(&s)), (5, vec![(t3, 5, true)]));
+            // No parentSpanId: the first same-trace CHILD_OF is the parent.
+            let s = decode_raw_span(p, -1, 0, 0, &[(FF, 7, 0, 8), (CO, -1, 0, 6), (CO, -1, 0, 9)]);
+            assert_eq!(
+                (parent(&s), links(&s)),
+                (6, vec![(t7.clone(), 8, false), (t.clone(), 9, true)])
+            );
+            // No parent at all: references untouched.
             let s = decode_raw_span(p, -1, 0, 0, &[(FF, 7, 0, 8)]);
-            assert_eq!(s.references, [link]);
+            assert!(s.parent_span_id.is_empty());
+            assert_eq!(links(&s), [(t7.clone(), 8, false)]);
         }
     }
 
@@ -937,7 +569,7 @@ mod tests {
     fn parent_written_from_first_same_trace_child_of() {
         let t = ids::trace_id_from_halves(1, 2);
         let other = ids::trace_id_from_halves(9, 9);
-        let span = Span {
+        let span = model::Span {
             trace_id: t.to_vec(),
             span_id: 3i64.to_be_bytes().to_vec(),
             references: vec![
@@ -946,15 +578,18 @@ mod tests {
                 span_ref(SpanRefType::ChildOf, t, 12),
                 span_ref(SpanRefType::ChildOf, t, 13),
             ],
+            start_time: Some(model::Timestamp { seconds: 1, nanos: 0 }),
+            duration: Some(model::Duration { seconds: 0, nanos: 0 }),
             ..Default::default()
         };
-        let batch = model::Batch { spans: vec![span.clone()], process: None };
-        let bytes = encode_batches(&[batch]);
-        // Read the raw parentSpanId back with the generic reader.
+        let batch = model::Batch { spans: vec![span], process: None };
+        let (req, _) = super::super::to_otlp::batches_to_otlp(vec![batch]);
+        let bytes = encode_traces(Format::JaegerThriftBinary, &req).bytes;
+        // Read the raw parentSpanId and the references back with the generic reader.
         let mut r = BinaryReader::new(&bytes);
         r.read_struct_begin().unwrap();
         let mut parent = None;
-        let mut ref_count = 0;
+        let mut refs = Vec::new();
         while let Some(f) = r.read_field_begin().unwrap() {
             if f.id != 2 {
                 r.skip(f.ttype).unwrap();
@@ -967,9 +602,20 @@ mod tests {
                     4 => parent = Some(r.read_i64().unwrap()),
                     6 => {
                         let h = r.read_list_begin().unwrap();
-                        ref_count = h.len;
                         for _ in 0..h.len {
-                            r.skip(TType::Struct).unwrap();
+                            let mut rf = (0, 0, 0, 0);
+                            r.read_struct_begin().unwrap();
+                            while let Some(f) = r.read_field_begin().unwrap() {
+                                match f.id {
+                                    1 => rf.0 = r.read_i32().unwrap(),
+                                    2 => rf.1 = r.read_i64().unwrap(),
+                                    3 => rf.2 = r.read_i64().unwrap(),
+                                    4 => rf.3 = r.read_i64().unwrap(),
+                                    _ => r.skip(f.ttype).unwrap(),
+                                }
+                            }
+                            r.read_struct_end();
+                            refs.push(rf);
                         }
                     }
                     _ => r.skip(f.ttype).unwrap(),
@@ -978,11 +624,9 @@ mod tests {
             r.read_struct_end();
         }
         assert_eq!(parent, Some(12));
-        assert_eq!(ref_count, 4, "every reference is still written");
-        // And the model comes back unchanged (12 already is the first same-trace CHILD_OF).
-        let back = one(decode_batches(&bytes).unwrap());
-        assert_eq!(back.spans[0].references, span.references);
-        assert_eq!(back.process, Some(Process::default()));
+        refs.sort();
+        // Every reference is still written (CHILD_OF = 0, FOLLOWS_FROM = 1).
+        assert_eq!(refs, [(0, 2, 1, 12), (0, 2, 1, 13), (0, 9, 9, 11), (1, 2, 1, 10)]);
     }
 
     #[test]
@@ -996,137 +640,68 @@ mod tests {
             assert_eq!(ids::to_hex(&s.trace_id), "11121314151617180102030405060708");
             assert_eq!(ids::to_hex(&s.span_id), "0000000000000001");
         }
-        // 8-byte model trace ids are written as high 0.
-        let mut batch = tiny_batch();
-        batch.spans[0].trace_id = (-2i64).to_be_bytes().to_vec();
-        assert_eq!(encode_batches(&[batch]), TINY_BINARY_BATCH);
     }
 
     #[test]
-    fn tag_type_numbering() {
-        // Thrift TagType code → (api_v2 ValueType, check).
-        fn tag_bytes(v_type: i32) -> Vec<u8> {
-            let mut w = BinaryWriter::new();
-            w.write_struct_begin();
-            w.write_i32_field(2, v_type);
-            w.write_str_field(1, "k");
-            w.write_str_field(3, "str");
-            w.write_double_field(4, 1.25);
-            w.write_bool_field(5, true);
-            w.write_i64_field(6, -3);
-            w.write_binary_field(7, b"\x00\xff");
-            w.write_field_stop();
-            w.write_struct_end();
-            w.into_inner()
-        }
-        let read = |t| read_tag(&mut BinaryReader::new(&tag_bytes(t))).unwrap();
-        let kv = read(0);
-        assert_eq!((kv.v_type, kv.v_str.as_str()), (ValueType::String as i32, "str"));
-        let kv = read(1);
-        assert_eq!((kv.v_type, kv.v_float64), (ValueType::Float64 as i32, 1.25));
-        let kv = read(2);
-        assert_eq!((kv.v_type, kv.v_bool), (ValueType::Bool as i32, true));
-        let kv = read(3);
-        assert_eq!((kv.v_type, kv.v_int64), (ValueType::Int64 as i32, -3));
-        let kv = read(4);
-        assert_eq!(
-            (kv.v_type, kv.v_binary.as_slice()),
-            (ValueType::Binary as i32, &b"\x00\xff"[..])
-        );
-        // Only the named value is kept.
-        assert_eq!(kv.v_str, "");
-        let kv = read(9);
-        assert_eq!((kv.key.as_str(), kv.v_type), ("k", ValueType::String as i32));
-        assert_eq!(kv.v_str, "unknown Jaeger Thrift tag type 9");
-        // Writing maps back: DOUBLE=1, BOOL=2, LONG=3 on the wire.
-        let mut w = BinaryWriter::new();
-        write_tags(&mut w, 10, &every_tag_type());
-        let bytes = w.into_inner();
-        let mut r = BinaryReader::new(&bytes);
-        r.read_field_begin().unwrap();
-        let h = r.read_list_begin().unwrap();
-        let types: Vec<i32> = (0..h.len)
-            .map(|_| {
-                let mut t = -1;
-                r.read_struct_begin().unwrap();
-                while let Some(f) = r.read_field_begin().unwrap() {
-                    if f.id == 2 {
-                        t = r.read_i32().unwrap();
-                    } else {
-                        r.skip(f.ttype).unwrap();
-                    }
-                }
-                r.read_struct_end();
-                t
-            })
-            .collect();
-        assert_eq!(types, [TAG_STRING, TAG_BOOL, TAG_LONG, TAG_DOUBLE, TAG_BINARY]);
-    }
-
-    #[test]
-    fn times_and_their_edges() {
-        assert_eq!(timestamp_from_micros(-1), model::Timestamp { seconds: -1, nanos: 999_999_000 });
-        assert_eq!(
-            duration_from_micros(-1_500_000),
-            model::Duration { seconds: -1, nanos: -500_000_000 }
-        );
-        assert_eq!(micros(-1, 999_999_000), -1);
-        assert_eq!(micros(-1, -500_000_000), -1_500_000);
-        // Sub-microsecond nanos are dropped; huge seconds saturate instead of overflowing.
-        assert_eq!(micros(1, 1_999), 1_000_001);
-        assert_eq!(micros(0, -1_999), -1);
-        assert_eq!(micros(i64::MAX / 2, 0), i64::MAX);
-        for us in [0, 1, -1, 999_999, -999_999, 1_700_000_000_123_456, i64::MAX, i64::MIN + 1] {
-            let t = timestamp_from_micros(us);
-            assert_eq!(micros(t.seconds, t.nanos), us, "timestamp {us}");
-            let d = duration_from_micros(us);
-            assert_eq!(micros(d.seconds, d.nanos), us, "duration {us}");
-        }
-    }
-
-    #[test]
-    fn seq_no_and_client_stats() {
+    fn seq_no_and_client_stats_are_reported_per_message() {
         let stats = ClientStats {
             full_queue_dropped_spans: 1,
             too_large_dropped_spans: 2,
             failed_to_emit_spans: i64::MAX,
         };
-        for protocol in [Protocol::Compact, Protocol::Binary] {
-            let mut bytes = Vec::new();
-            match protocol {
-                Protocol::Compact => {
-                    let mut w = CompactWriter::new();
-                    write_emit_batch_message(&mut w, 7, &tiny_batch(), Some(41), Some(&stats));
-                    write_emit_batch_message(&mut w, 8, &tiny_batch(), Some(42), None);
-                    bytes.extend(w.into_inner());
-                }
-                Protocol::Binary => {
-                    let mut w = BinaryWriter::new();
-                    write_emit_batch_message(&mut w, 7, &tiny_batch(), Some(41), Some(&stats));
-                    write_emit_batch_message(&mut w, 8, &tiny_batch(), Some(42), None);
-                    bytes.extend(w.into_inner());
-                }
-            }
-            let decoded = decode_agent_messages(protocol, &bytes).unwrap();
+        let first = ClientReport { seq_no: Some(41), stats: Some(stats) };
+        let second = ClientReport { seq_no: Some(42), stats: None };
+        let mut c = CompactWriter::new();
+        message(&mut c, Some("a"), 1, |w| raw_span(w, 1, 0, 1, 0, &[]), first);
+        message(&mut c, Some("b"), 1, |w| raw_span(w, 1, 0, 2, 0, &[]), second);
+        message(&mut c, Some("c"), 1, |w| raw_span(w, 1, 0, 3, 0, &[]), ClientReport::default());
+        let mut b = BinaryWriter::new();
+        message(&mut b, Some("a"), 1, |w| raw_span(w, 1, 0, 1, 0, &[]), first);
+        message(&mut b, Some("b"), 1, |w| raw_span(w, 1, 0, 2, 0, &[]), second);
+        message(&mut b, Some("c"), 1, |w| raw_span(w, 1, 0, 3, 0, &[]), ClientReport::default());
+        for (protocol, bytes) in
+            [(Protocol::Compact, c.into_inner()), (Protocol::Binary, b.into_inner())]
+        {
+            let out = thrift_direct::to_otlp(format_of(protocol), &bytes).unwrap();
+            assert_eq!(out.requests.len(), 3);
+            assert_eq!(out.clients, [first, second, ClientReport::default()], "{protocol}");
             assert_eq!(
-                decoded[0],
-                ThriftBatch { batch: tiny_batch(), seq_no: Some(41), stats: Some(stats) }
+                thrift_direct::client_reports(format_of(protocol), &bytes).unwrap(),
+                out.clients
             );
-            assert_eq!(
-                decoded[1],
-                ThriftBatch { batch: tiny_batch(), seq_no: Some(42), stats: None }
-            );
+            let d = decode(protocol, &bytes);
+            assert_eq!(spans(&d).len(), 3);
+            assert_eq!(service(&d, 2), &any_value::Value::StringValue("c".into()));
         }
-        let mut w = BinaryWriter::new();
-        write_batch(&mut w, &tiny_batch(), None, Some(&stats));
-        assert_eq!(decode_batches(w.bytes()).unwrap()[0].stats, Some(stats));
+        // A bare binary batch with stats (the message's args struct is the wrapper).
+        let mut b = BinaryWriter::new();
+        message(&mut b, Some("a"), 1, |w| raw_span(w, 1, 0, 1, 0, &[]), first);
+        let msg = b.into_inner();
+        let bare = &msg[8 + 9 + 4 + 3..msg.len() - 1];
+        let out = thrift_direct::to_otlp(Format::JaegerThriftBinary, bare).unwrap();
+        assert_eq!(out.clients, [first]);
+        assert_eq!(
+            thrift_direct::client_reports(Format::JaegerThriftBinary, TINY_BINARY_BATCH).unwrap(),
+            [ClientReport::default()]
+        );
     }
 
     #[test]
     fn sequence_ids_count_from_one() {
-        let bytes =
-            encode_agent_messages(Protocol::Compact, &[tiny_batch(), tiny_batch(), tiny_batch()]);
-        let mut r = CompactReader::new(&bytes);
+        let batch = |service: &str| model::Batch {
+            process: Some(Process { service_name: service.into(), tags: vec![] }),
+            spans: vec![model::Span {
+                trace_id: ids::trace_id_from_halves(0, 1).to_vec(),
+                span_id: 3i64.to_be_bytes().to_vec(),
+                start_time: Some(model::Timestamp { seconds: 1, nanos: 0 }),
+                duration: Some(model::Duration { seconds: 0, nanos: 0 }),
+                ..Default::default()
+            }],
+        };
+        let (req, _) =
+            super::super::to_otlp::batches_to_otlp(vec![batch("a"), batch("b"), batch("c")]);
+        let bytes = encode_traces(Format::JaegerThriftCompact, &req).bytes;
+        let mut r = crate::thrift::CompactReader::new(&bytes);
         let mut seq = Vec::new();
         while !r.is_empty() {
             let m = r.read_message_begin().unwrap();
@@ -1138,26 +713,34 @@ mod tests {
     }
 
     #[test]
+    fn rejections_name_the_message() {
+        // Two messages; the second's second span has a zero trace id.
+        let mut w = CompactWriter::new();
+        message(&mut w, Some("a"), 1, |w| raw_span(w, 1, 0, 1, 0, &[]), ClientReport::default());
+        let second = |w: &mut CompactWriter| {
+            raw_span(w, 1, 0, 2, 0, &[]);
+            raw_span(w, 0, 0, 9, 0, &[]);
+        };
+        message(&mut w, Some("b"), 2, second, ClientReport::default());
+        let d = decode(Protocol::Compact, w.bytes());
+        assert_eq!(d.span_count(), 2);
+        assert_eq!(d.rejected.len(), 1);
+        assert_eq!(d.rejected[0].item, "batch[1].spans[1] (span id 0000000000000009)");
+        assert_eq!(d.rejected[0].reason, "trace id is zero");
+    }
+
+    #[test]
     fn truncated_input_fails_at_every_offset() {
-        let batch = sample_batch();
-        let inputs = [
-            (
-                Protocol::Compact,
-                encode_agent_messages(Protocol::Compact, std::slice::from_ref(&batch)),
-            ),
-            (
-                Protocol::Binary,
-                encode_agent_messages(Protocol::Binary, std::slice::from_ref(&batch)),
-            ),
-        ];
-        for (protocol, bytes) in &inputs {
+        let sample = sample();
+        for (protocol, framing) in [
+            (Protocol::Compact, Framing::AgentMessages),
+            (Protocol::Binary, Framing::AgentMessages),
+            (Protocol::Binary, Framing::BareBatches),
+        ] {
+            let bytes = encode(protocol, framing, &sample);
             for cut in 0..bytes.len() {
-                let err = decode_agent_messages(*protocol, &bytes[..cut]).unwrap_err();
-                let format = match protocol {
-                    Protocol::Compact => Format::JaegerThriftCompact,
-                    Protocol::Binary => Format::JaegerThriftBinary,
-                };
-                assert_eq!(err.format, format);
+                let err = decode_traces(format_of(protocol), &bytes[..cut]).unwrap_err();
+                assert_eq!(err.format, format_of(protocol));
                 match err.location {
                     Location::Offset(o) => assert!(o <= cut, "{protocol} cut {cut}: offset {o}"),
                     Location::Input => assert_eq!(cut, 0),
@@ -1165,22 +748,18 @@ mod tests {
                 }
             }
         }
-        let bytes = encode_batches(&[batch]);
-        for cut in 0..bytes.len() {
-            assert!(decode_batches(&bytes[..cut]).is_err(), "cut {cut}");
-        }
     }
 
     #[test]
     fn hostile_counts_fail_before_allocating() {
-        // A 20-byte compact message whose span list claims 2^31-1 elements.
+        // A 24-byte compact message whose span list claims 2^31-1 elements.
         let mut bytes = vec![0x82, 0x81, 0x01, 0x09];
         bytes.extend_from_slice(b"emitBatch");
         // args field 1 (struct), Batch.spans (field 2, list): 0xfc = long form, struct.
         bytes.extend_from_slice(&[0x1c, 0x29, 0xfc, 0xff, 0xff, 0xff, 0xff, 0x07]);
         let at = 15;
         bytes.resize(24, 0);
-        let err = decode_agent_messages(Protocol::Compact, &bytes).unwrap_err();
+        let err = decode_traces(Format::JaegerThriftCompact, &bytes).unwrap_err();
         assert_eq!(err.location, Location::Offset(at));
         assert!(err.reason.contains("2147483647 elements"), "{err}");
         // A binary batch whose operation name claims 2 GiB.
@@ -1191,7 +770,7 @@ mod tests {
         let mut bytes = w.into_inner();
         let at = bytes.len();
         bytes.extend_from_slice(&[0x7f, 0xff, 0xff, 0xff, b'o', b'p']);
-        let err = decode_batches(&bytes).unwrap_err();
+        let err = decode_traces(Format::JaegerThriftBinary, &bytes).unwrap_err();
         assert_eq!(err.location, Location::Offset(at));
         assert!(err.reason.contains("length 2147483647"), "{err}");
         // A process tag list claiming a million elements in a binary batch.
@@ -1200,64 +779,55 @@ mod tests {
         w.write_field_begin(TType::List, 2);
         w.write_list_begin(TType::Struct, 1_000_000);
         w.write_field_stop();
-        let err = decode_batches(w.bytes()).unwrap_err();
+        let err = decode_traces(Format::JaegerThriftBinary, w.bytes()).unwrap_err();
         assert_eq!(err.location, Location::Offset(6));
         assert!(err.reason.contains("1000000 elements"), "{err}");
     }
 
     #[test]
     fn wrong_messages_are_refused() {
+        let compact = |bytes: &[u8]| decode_traces(Format::JaegerThriftCompact, bytes).unwrap_err();
+        let binary = |bytes: &[u8]| decode_traces(Format::JaegerThriftBinary, bytes).unwrap_err();
         let mut w = CompactWriter::new();
         w.write_message_begin("emitZipkinBatch", MessageType::Oneway, 1);
         w.write_struct_begin();
         w.write_field_begin(TType::List, 1);
         w.write_list_begin(TType::Struct, 0);
         w.write_field_stop();
-        let err = decode_agent_messages(Protocol::Compact, w.bytes()).unwrap_err();
+        let err = compact(w.bytes());
         assert_eq!(err.location, Location::Offset(0));
         assert!(err.reason.contains("emitZipkinBatch is Zipkin v1 Thrift"), "{err}");
 
         let mut w = BinaryWriter::new();
         w.write_message_begin("getSamplingStrategy", MessageType::Call, 1);
-        let err = decode_agent_messages(Protocol::Binary, w.bytes()).unwrap_err();
+        let err = binary(w.bytes());
         assert!(err.reason.contains("unknown Agent method \"getSamplingStrategy\""), "{err}");
 
         let mut w = BinaryWriter::new();
         w.write_message_begin("emitBatch", MessageType::Reply, 1);
-        let err = decode_agent_messages(Protocol::Binary, w.bytes()).unwrap_err();
+        let err = binary(w.bytes());
         assert!(err.reason.contains("type Reply"), "{err}");
 
         let mut w = BinaryWriter::new();
         w.write_message_begin("emitBatch", MessageType::Oneway, 1);
         w.write_field_stop();
-        let err = decode_agent_messages(Protocol::Binary, w.bytes()).unwrap_err();
+        let err = binary(w.bytes());
         assert!(err.reason.contains("no batch"), "{err}");
 
-        // A compact payload read as binary names the format and the offset.
-        let err = decode_agent_messages(Protocol::Binary, TINY_COMPACT).unwrap_err();
+        // A compact payload read as binary (a bare Batch, as it lacks the 0x8001 header)
+        // names the format and an offset.
+        let err = binary(TINY_COMPACT);
         assert_eq!(err.format, Format::JaegerThriftBinary);
-        assert_eq!(err.location, Location::Offset(0));
+        assert!(matches!(err.location, Location::Offset(_)), "{err}");
 
-        let err = decode_agent_messages(Protocol::Compact, b"").unwrap_err();
+        let err = compact(b"");
         assert_eq!((err.format, err.location), (Format::JaegerThriftCompact, Location::Input));
-        assert_eq!(decode_batches(b"").unwrap_err().location, Location::Input);
+        assert_eq!(binary(b"").location, Location::Input);
 
         // Bytes after a complete message must be another message.
         let mut bytes = TINY_COMPACT.to_vec();
         bytes.push(0x00);
-        let err = decode_agent_messages(Protocol::Compact, &bytes).unwrap_err();
-        assert_eq!(err.location, Location::Offset(TINY_COMPACT.len()));
-    }
-
-    #[test]
-    fn old_non_strict_binary_header_is_accepted() {
-        let mut bytes = vec![0, 0, 0, 9];
-        bytes.extend_from_slice(b"emitBatch");
-        bytes.push(4);
-        bytes.extend_from_slice(&[0, 0, 0, 0, 0x0c, 0, 1]);
-        bytes.extend_from_slice(TINY_BINARY_BATCH);
-        bytes.push(0);
-        assert_eq!(one(decode_agent_messages(Protocol::Binary, &bytes).unwrap()), tiny_batch());
+        assert_eq!(compact(&bytes).location, Location::Offset(TINY_COMPACT.len()));
     }
 
     #[test]
@@ -1265,8 +835,7 @@ mod tests {
         let mut bytes = TINY_BINARY_BATCH.to_vec();
         let name_at = bytes.iter().position(|&b| b == b'o').unwrap();
         bytes[name_at] = 0xff;
-        let batch = one(decode_batches(&bytes).unwrap());
-        assert_eq!(batch.spans[0].operation_name, "\u{fffd}");
+        assert_eq!(only_span(&decode(Protocol::Binary, &bytes)).name, "\u{fffd}");
     }
 
     #[test]
@@ -1283,11 +852,12 @@ mod tests {
         w.write_i64_field(3, 78);
         w.write_field_stop();
         w.write_field_stop();
-        let batch = one(decode_batches(w.bytes()).unwrap());
-        // The second `spans` field wins, as in generated code.
-        assert_eq!(batch.spans.len(), 1);
-        assert_eq!(ids::to_hex(&batch.spans[0].span_id), "000000000000004e");
-        assert!(ids::is_zero(&batch.spans[0].trace_id));
+        let d = decode(Protocol::Binary, w.bytes());
+        // The second `spans` field wins, as in generated code; its span has a zero trace id.
+        assert_eq!(d.span_count(), 0);
+        assert_eq!(d.rejected.len(), 1, "{:?}", d.rejected);
+        assert_eq!(d.rejected[0].item, "batch[0].spans[0] (span id 000000000000004e)");
+        assert_eq!(d.rejected[0].reason, "trace id is zero");
 
         let mut w = BinaryWriter::new();
         w.write_field_begin(TType::List, 2);
@@ -1295,27 +865,32 @@ mod tests {
         w.write_i32(1);
         w.write_i32(2);
         w.write_field_stop();
-        assert!(one(decode_batches(w.bytes()).unwrap()).spans.is_empty());
+        let d = decode(Protocol::Binary, w.bytes());
+        assert_eq!((d.span_count(), d.rejected.len()), (0, 0));
     }
 
     proptest::proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-            let _ = decode_agent_messages(Protocol::Compact, &bytes);
-            let _ = decode_agent_messages(Protocol::Binary, &bytes);
-            let _ = decode_batches(&bytes);
+            let _ = decode_traces(Format::JaegerThriftCompact, &bytes);
+            let _ = decode_traces(Format::JaegerThriftBinary, &bytes);
+            let _ = decode_traces(Format::JaegerThriftBinary, &binary_message(&bytes));
         }
 
         #[test]
         fn mutated_messages_never_panic(flips in proptest::collection::vec((0usize..10_000, proptest::num::u8::ANY), 1..8)) {
-            let batch = sample_batch();
-            for protocol in [Protocol::Compact, Protocol::Binary] {
-                let mut bytes = encode_agent_messages(protocol, std::slice::from_ref(&batch));
+            let sample = sample();
+            for (protocol, framing) in [
+                (Protocol::Compact, Framing::AgentMessages),
+                (Protocol::Binary, Framing::AgentMessages),
+                (Protocol::Binary, Framing::BareBatches),
+            ] {
+                let mut bytes = encode(protocol, framing, &sample);
                 for &(at, value) in &flips {
                     let len = bytes.len();
                     bytes[at % len] = value;
                 }
-                let _ = decode_agent_messages(protocol, &bytes);
+                let _ = decode_traces(format_of(protocol), &bytes);
             }
         }
     }

@@ -3,14 +3,15 @@
 //! [`super::to_otlp::ToOtlp`] straight into protobuf; the other way, [`ThriftSink`] writes the
 //! views [`super::from_otlp::map_request`] makes from OTLP protobuf views.
 //!
-//! The wire rules are those of [`super::thrift`] (same framings, same acceptance of unknown
-//! fields and of fields of an unexpected type, same "last occurrence wins" for repeated
-//! fields, same UTF-8 replacement); `decode_traces`, `encode_traces` and `transcode` all go
-//! through here for Thrift.
+//! This is the only reader and writer of Jaeger Thrift: `decode_traces`, `encode_traces` and
+//! `transcode` all go through here. The wire rules (framings, ids, tag types, parentSpanId,
+//! unknown fields, UTF-8) are listed in [`super::thrift`], with the message framing and the
+//! client's `seqNo` / `ClientStats` types.
 
 use super::from_otlp::JaegerSink;
 use super::thrift::{
-    for_each_message, Protocol, EMIT_BATCH, TAG_BINARY, TAG_BOOL, TAG_DOUBLE, TAG_LONG, TAG_STRING,
+    for_each_message, ClientReport, ClientStats, Protocol, EMIT_BATCH, TAG_BINARY, TAG_BOOL,
+    TAG_DOUBLE, TAG_LONG, TAG_STRING,
 };
 use super::to_otlp::ToOtlp;
 use super::view::{Id, LogView, ProcessView, RefView, SpanView, Tag, TagValue};
@@ -33,6 +34,15 @@ pub struct ToOtlpBytes {
     pub requests: Vec<Range<usize>>,
     /// Spans the mapping rejected, named `batch[i].spans[j]` (i: the message).
     pub rejected: Vec<Rejection>,
+    /// Each message's (or bare batch's) `seqNo` and `ClientStats`, in the order of
+    /// `requests`: the client's own counters, which OTLP has no place for.
+    pub clients: Vec<ClientReport>,
+}
+
+/// The `seqNo` and `ClientStats` of each message (or bare batch) of a Jaeger Thrift payload
+/// (same reading as [`to_otlp`]): the client-reported drop counters, e.g. for self-metrics.
+pub fn client_reports(format: Format, input: &[u8]) -> Result<Vec<ClientReport>, DecodeError> {
+    to_otlp(format, input).map(|out| out.clients)
 }
 
 /// Reads a Jaeger Thrift payload (`format`: compact `emitBatch` messages; binary `emitBatch`
@@ -77,6 +87,7 @@ struct State<'a> {
     span: SpanView<'a>,
     process: ProcessView<'a>,
     message: usize,
+    client: ClientReport,
 }
 
 impl<'a> State<'a> {
@@ -94,6 +105,7 @@ impl<'a> State<'a> {
             span: SpanView::default(),
             process: ProcessView::default(),
             message: 0,
+            client: ClientReport::default(),
         }
     }
 
@@ -101,6 +113,7 @@ impl<'a> State<'a> {
         let start = self.out.bytes.len();
         self.map.finish_into(&mut self.out.bytes);
         self.out.requests.push(start..self.out.bytes.len());
+        self.out.clients.push(std::mem::take(&mut self.client));
         self.message += 1;
     }
 
@@ -137,6 +150,7 @@ impl<'a> State<'a> {
     fn batch<R: TagReader<'a> + Clone>(&mut self, r: &mut R) -> Result<(), ThriftError> {
         let rejected_before = self.out.rejected.len();
         self.map.clear();
+        self.client = ClientReport::default();
         let mut has_process = false;
         let mut spans_at: Option<R> = None;
         let mut mapped = false;
@@ -157,8 +171,9 @@ impl<'a> State<'a> {
                         r.skip(TType::List)?;
                     }
                 }
-                // seqNo and ClientStats are the client's bookkeeping; OTLP has no place for
-                // them.
+                // seqNo and ClientStats: the client's bookkeeping, reported beside the OTLP.
+                (3, TType::I64) => self.client.seq_no = Some(r.read_i64()?),
+                (4, TType::Struct) => self.client.stats = Some(read_client_stats(r)?),
                 (_, other) => r.skip(other)?,
             }
         }
@@ -215,6 +230,21 @@ fn struct_list<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<Option<usize>, Th
         return Ok(None);
     }
     Ok(Some(header.len))
+}
+
+fn read_client_stats<'a, R: ProtocolReader<'a>>(r: &mut R) -> Result<ClientStats, ThriftError> {
+    let mut stats = ClientStats::default();
+    r.read_struct_begin()?;
+    while let Some(f) = r.read_field_begin()? {
+        match (f.id, f.ttype) {
+            (1, TType::I64) => stats.full_queue_dropped_spans = r.read_i64()?,
+            (2, TType::I64) => stats.too_large_dropped_spans = r.read_i64()?,
+            (3, TType::I64) => stats.failed_to_emit_spans = r.read_i64()?,
+            (_, other) => r.skip(other)?,
+        }
+    }
+    r.read_struct_end();
+    Ok(stats)
 }
 
 fn read_process<'a, R: TagReader<'a>>(
@@ -743,18 +773,32 @@ pub fn from_otlp(
     protocol: Protocol,
     request: &crate::otlp::wire::TracesView<'_>,
 ) -> (Vec<u8>, Vec<Rejection>) {
+    let framing = match protocol {
+        Protocol::Compact => Framing::AgentMessages,
+        Protocol::Binary => Framing::BareBatches,
+    };
+    from_otlp_framed(protocol, framing, request)
+}
+
+/// As [`from_otlp`], with the framing chosen: e.g. binary `emitBatch` messages (the Node
+/// client's UDP payload) or compact bare batches.
+pub fn from_otlp_framed(
+    protocol: Protocol,
+    framing: Framing,
+    request: &crate::otlp::wire::TracesView<'_>,
+) -> (Vec<u8>, Vec<Rejection>) {
     let capacity = request.as_bytes().len() + request.as_bytes().len() / 2;
     match protocol {
         Protocol::Compact => {
             let out = CompactWriter::with_buffer(Vec::with_capacity(capacity));
-            let mut sink = ThriftSink::new(Framing::AgentMessages, out);
+            let mut sink = ThriftSink::new(framing, out);
             sink.spans = CompactWriter::with_buffer(Vec::with_capacity(capacity));
             let rejected = super::from_otlp::map_request(request, &mut sink);
             (sink.finish(), rejected)
         }
         Protocol::Binary => {
             let out = BinaryWriter::with_buffer(Vec::with_capacity(capacity));
-            let mut sink = ThriftSink::new(Framing::BareBatches, out);
+            let mut sink = ThriftSink::new(framing, out);
             sink.spans = BinaryWriter::with_buffer(Vec::with_capacity(capacity));
             let rejected = super::from_otlp::map_request(request, &mut sink);
             (sink.finish(), rejected)
@@ -827,6 +871,88 @@ mod tests {
         // An unknown value type, and an invalid UTF-8 key.
         agree(&[0x18, 1, b'k', 0x15, 0x14, 0x00]);
         agree(&[0x18, 1, 0xff, 0x15, 0x00, 0x18, 1, b'v', 0x00]);
+    }
+
+    #[test]
+    fn tag_type_numbering() {
+        // A Tag struct with every value field set; only the one vType names is kept.
+        fn tag_bytes(v_type: i32) -> Vec<u8> {
+            let mut w = BinaryWriter::new();
+            w.write_struct_begin();
+            w.write_i32_field(2, v_type);
+            w.write_str_field(1, "k");
+            w.write_str_field(3, "str");
+            w.write_double_field(4, 1.25);
+            w.write_bool_field(5, true);
+            w.write_i64_field(6, -3);
+            w.write_binary_field(7, b"\x00\xff");
+            w.write_field_stop();
+            w.write_struct_end();
+            w.into_inner()
+        }
+        let read = |t| {
+            // Leaked so the borrowed value outlives the closure (a test only).
+            let bytes: &'static [u8] = tag_bytes(t).leak();
+            let tag = read_tag(&mut BinaryReader::new(bytes)).unwrap();
+            assert_eq!(tag.key, "k");
+            tag.value
+        };
+        assert_eq!(read(0), TagValue::Str("str".into()));
+        assert_eq!(read(1), TagValue::Double(1.25));
+        assert_eq!(read(2), TagValue::Bool(true));
+        assert_eq!(read(3), TagValue::Long(-3));
+        assert_eq!(read(4), TagValue::Binary(b"\x00\xff"));
+        assert_eq!(read(9), TagValue::Str("unknown Jaeger Thrift tag type 9".into()));
+        // Writing: STRING=0, DOUBLE=1, BOOL=2, LONG=3, BINARY=4 on the wire.
+        let tags = [
+            Tag { key: "s".into(), value: TagValue::Str("v".into()) },
+            Tag { key: "b".into(), value: TagValue::Bool(true) },
+            Tag { key: "i".into(), value: TagValue::Long(-9_000_000_000) },
+            Tag { key: "f".into(), value: TagValue::Double(2.5) },
+            Tag { key: "x".into(), value: TagValue::Binary(&[0, 1, 0xfe]) },
+        ];
+        let mut w = BinaryWriter::new();
+        write_tags(&mut w, 10, &tags);
+        let bytes = w.into_inner();
+        let mut r = BinaryReader::new(&bytes);
+        r.read_field_begin().unwrap();
+        let h = r.read_list_begin().unwrap();
+        let mut types = Vec::new();
+        for want in &tags {
+            let mut t = -1;
+            let mut probe = r.clone();
+            probe.read_struct_begin().unwrap();
+            while let Some(f) = probe.read_field_begin().unwrap() {
+                if f.id == 2 {
+                    t = probe.read_i32().unwrap();
+                } else {
+                    probe.skip(f.ttype).unwrap();
+                }
+            }
+            types.push(t);
+            assert_eq!(&read_tag(&mut r).unwrap(), want);
+        }
+        assert_eq!(h.len, 5);
+        assert_eq!(types, [TAG_STRING, TAG_BOOL, TAG_LONG, TAG_DOUBLE, TAG_BINARY]);
+    }
+
+    #[test]
+    fn times_and_their_edges() {
+        // Times round down (also before 1970); durations truncate toward zero.
+        assert_eq!(micros(-1), -1);
+        assert_eq!(micros(-1_500), -2);
+        assert_eq!(duration_micros(-1_500), -1);
+        assert_eq!(micros(1_000_001_999), 1_000_001);
+        assert_eq!(duration_micros(1_999), 1);
+        // Huge values saturate instead of overflowing.
+        assert_eq!(micros(i128::MAX), i64::MAX);
+        assert_eq!(micros(i128::MIN), i64::MIN);
+        assert_eq!(duration_micros(i128::MAX), i64::MAX);
+        for us in [0i64, 1, -1, 999_999, -999_999, 1_700_000_000_123_456, i64::MAX, i64::MIN + 1] {
+            let ns = i128::from(us) * 1000;
+            assert_eq!(micros(ns), us);
+            assert_eq!(duration_micros(ns), us);
+        }
     }
 
     proptest! {
