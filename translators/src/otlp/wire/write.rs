@@ -252,6 +252,35 @@ impl Writer {
         }
     }
 
+    /// A `KeyValue` message in `field` with a string value: the same bytes as
+    /// [`Writer::key_value`] with [`AnyValueView::String`], written in four appends when every
+    /// length fits one byte (the usual attribute).
+    #[inline]
+    pub fn key_value_str(&mut self, field: u32, key: &str, value: &str) {
+        let (k, v) = (key.len(), value.len());
+        // AnyValue { string_value = 1 }, then KeyValue { key = 1 (skipped when empty), value = 2 }.
+        let any_len = 2 + v;
+        let len = if k == 0 { 0 } else { 2 + k } + 2 + any_len;
+        if field >= 16 || k >= 0x80 || len >= 0x80 {
+            self.key_value(field, key, Some(&AnyValueView::String(value)));
+            return;
+        }
+        self.buf.reserve(len + 2);
+        self.buf
+            .extend_from_slice(&[(field << 3 | WireType::LengthDelimited as u32) as u8, len as u8]);
+        if k != 0 {
+            self.buf.extend_from_slice(&[1 << 3 | WireType::LengthDelimited as u8, k as u8]);
+            self.buf.extend_from_slice(key.as_bytes());
+        }
+        self.buf.extend_from_slice(&[
+            2 << 3 | WireType::LengthDelimited as u8,
+            any_len as u8,
+            1 << 3 | WireType::LengthDelimited as u8,
+            v as u8,
+        ]);
+        self.buf.extend_from_slice(value.as_bytes());
+    }
+
     /// A `KeyValue` message in `field`; `None` writes no value field.
     #[inline]
     pub fn key_value(&mut self, field: u32, key: &str, value: Option<&AnyValueView<'_>>) {
