@@ -97,7 +97,10 @@ fn write_span(w: &mut Writer, s: &OtlpSpan<'_>) {
     w.fixed64(f::SPAN_END, s.end_time_unix_nano);
     for (key, value) in &s.attributes {
         let value = match value {
-            AttrValue::Str(s) => AnyValueView::String(s),
+            AttrValue::Str(s) => {
+                w.key_value_str(f::SPAN_ATTRIBUTES, key, s);
+                continue;
+            }
             AttrValue::Int(i) => AnyValueView::Int(*i),
             AttrValue::Bool(b) => AnyValueView::Bool(*b),
         };
@@ -279,6 +282,22 @@ mod tests {
 
     const ZIPKIN: [Format; 4] =
         [Format::ZipkinJson, Format::ZipkinProto, Format::ZipkinV1Json, Format::ZipkinV1Thrift];
+
+    #[test]
+    fn key_value_str_writes_what_key_value_writes() {
+        use crate::otlp::wire::{AnyValueView, Writer};
+        let long = "x".repeat(200);
+        for field in [3, 9, 15, 16, 300] {
+            for key in ["", "k", "http.request.method", &long[..120], &long[..127], &long] {
+                for value in ["", "v", &long[..100], &long[..121], &long[..122], &long] {
+                    let (mut a, mut b) = (Writer::new(), Writer::new());
+                    a.key_value_str(field, key, value);
+                    b.key_value(field, key, Some(&AnyValueView::String(value)));
+                    assert_eq!(a.as_bytes(), b.as_bytes(), "{field} {} {}", key.len(), value.len());
+                }
+            }
+        }
+    }
 
     proptest! {
         #[test]

@@ -691,14 +691,18 @@ pub(crate) fn write_event_attributes(w: &mut Writer, field: u32, attrs: &EventAt
         return;
     };
     for (key, value) in entries {
+        let key = json.get(key.clone()).unwrap_or_default();
         let view = match value {
             FlatValue::Null => AnyValueView::Empty,
-            FlatValue::Str(r) => AnyValueView::String(json.get(r.clone()).unwrap_or_default()),
+            FlatValue::Str(r) => {
+                w.key_value_str(field, key, json.get(r.clone()).unwrap_or_default());
+                continue;
+            }
             FlatValue::Bool(b) => AnyValueView::Bool(*b),
             FlatValue::Int(i) => AnyValueView::Int(*i),
             FlatValue::Double(d) => AnyValueView::Double(*d),
         };
-        w.key_value(field, json.get(key.clone()).unwrap_or_default(), Some(&view));
+        w.key_value(field, key, Some(&view));
     }
 }
 
