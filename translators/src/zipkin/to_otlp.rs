@@ -349,6 +349,11 @@ fn span_to_otlp(span: ZipkinSpan<'_>) -> Result<(GroupKey<'_>, OtlpSpan<'_>), St
     let (mut dropped_attrs, mut dropped_events, mut dropped_links) = (0, 0, 0);
     let mut links = Vec::new();
     for (key, value) in span.tags {
+        // Every protocol tag starts with one of these bytes: most tags need no comparison.
+        if !matches!(key.as_bytes().first(), Some(b'o' | b'e' | b's' | b'w')) {
+            attributes.push((key, AttrValue::Str(value)));
+            continue;
+        }
         match key.as_ref() {
             TAG_STATUS_CODE => status_code = Some(value),
             TAG_STATUS_DESCRIPTION => status_description = Some(value),
@@ -1148,6 +1153,27 @@ mod tests {
                 assert_eq!(direct.bytes, expected, "{format:?} {value}");
                 assert!(!direct.bytes.is_empty());
             }
+        }
+    }
+
+    #[test]
+    fn every_protocol_tag_passes_the_first_byte_filter() {
+        for tag in [
+            TAG_STATUS_CODE,
+            TAG_STATUS_DESCRIPTION,
+            TAG_ERROR,
+            TAG_SPAN_KIND,
+            TAG_SCOPE_NAME,
+            TAG_SCOPE_VERSION,
+            TAG_LIBRARY_NAME,
+            TAG_LIBRARY_VERSION,
+            TAG_TRACE_STATE,
+            TAG_DROPPED_ATTRIBUTES,
+            TAG_DROPPED_EVENTS,
+            TAG_DROPPED_LINKS,
+            TAG_LINK_PREFIX,
+        ] {
+            assert!(matches!(tag.as_bytes()[0], b'o' | b'e' | b's' | b'w'), "{tag}");
         }
     }
 }

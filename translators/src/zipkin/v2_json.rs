@@ -286,7 +286,13 @@ fn raw_span<'a>(s: &mut Scanner<'a>) -> Result<RawSpan<'a>, Broken> {
                         // new, so the search for a repeat is only made when it may find one.
                         let mut seen = 0u64;
                         while let Some(k) = s.next_key(&mut first)? {
-                            let Some(value) = s.value()?.into_text() else { continue };
+                            // Tag values are strings but for odd senders: no `Scalar` detour.
+                            let value = if s.peek() == Some(b'"') {
+                                s.string()?
+                            } else {
+                                let Some(value) = s.value()?.into_text() else { continue };
+                                value
+                            };
                             let bit = 1u64
                                 << ((k.len()
                                     ^ usize::from(k.as_bytes().last().copied().unwrap_or(0)))
