@@ -323,6 +323,14 @@ impl<'a> Scanner<'a> {
             float = true;
         }
         self.pos = i;
+        if !float && !negative && n <= 19 {
+            // Fits u64 (19 digits < 2^64): timestamps and durations, without `str::parse`.
+            let mut v = 0u64;
+            for &d in bytes.get(int_start..i).unwrap_or_default() {
+                v = v * 10 + u64::from(d - b'0');
+            }
+            return Ok(Scalar::U64(v));
+        }
         let text = self.text.get(start..i).ok_or(Broken)?;
         if !float {
             if negative {
