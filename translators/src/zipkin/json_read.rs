@@ -146,7 +146,7 @@ impl<'a> Scanner<'a> {
 
     /// The next key of the object being read, or `None` after its closing `}`. `first` is
     /// true before the first key.
-    #[inline]
+    #[inline(always)]
     pub fn next_key(&mut self, first: &mut bool) -> Result<Option<Cow<'a, str>>, Broken> {
         match self.peek() {
             Some(b'}') => {
