@@ -459,6 +459,14 @@ fn scalar<'de, A: MapAccess<'de>, T>(
     }
 }
 
+/// Stores a field read by [`scalar`]; a field that failed to convert (`None`, already recorded
+/// as a fault) leaves the default in place.
+fn assign<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
 /// Reads a message field; `null` gives `None`.
 fn message<'de, A: MapAccess<'de>, T: Message>(
     map: &mut A,
@@ -643,11 +651,7 @@ impl Message for ResourceSpans {
         match key {
             "resource" => self.resource = message(map, ctx, "resource")?,
             "scopeSpans" => self.scope_spans = list(map, ctx, "scopeSpans")?,
-            "schemaUrl" => {
-                if let Some(v) = scalar(map, ctx, "schemaUrl", to_string)? {
-                    self.schema_url = v;
-                }
-            }
+            "schemaUrl" => assign(&mut self.schema_url, scalar(map, ctx, "schemaUrl", to_string)?),
             _ => skip(map)?,
         }
         Ok(())
@@ -663,11 +667,10 @@ impl Message for Resource {
     ) -> Result<(), A::Error> {
         match key {
             "attributes" => self.attributes = list(map, ctx, "attributes")?,
-            "droppedAttributesCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedAttributesCount", to_u32)? {
-                    self.dropped_attributes_count = v;
-                }
-            }
+            "droppedAttributesCount" => assign(
+                &mut self.dropped_attributes_count,
+                scalar(map, ctx, "droppedAttributesCount", to_u32)?,
+            ),
             _ => skip(map)?,
         }
         Ok(())
@@ -684,11 +687,7 @@ impl Message for ScopeSpans {
         match key {
             "scope" => self.scope = message(map, ctx, "scope")?,
             "spans" => self.spans = list(map, ctx, "spans")?,
-            "schemaUrl" => {
-                if let Some(v) = scalar(map, ctx, "schemaUrl", to_string)? {
-                    self.schema_url = v;
-                }
-            }
+            "schemaUrl" => assign(&mut self.schema_url, scalar(map, ctx, "schemaUrl", to_string)?),
             _ => skip(map)?,
         }
         Ok(())
@@ -703,22 +702,13 @@ impl Message for InstrumentationScope {
         ctx: &mut Ctx,
     ) -> Result<(), A::Error> {
         match key {
-            "name" => {
-                if let Some(v) = scalar(map, ctx, "name", to_string)? {
-                    self.name = v;
-                }
-            }
-            "version" => {
-                if let Some(v) = scalar(map, ctx, "version", to_string)? {
-                    self.version = v;
-                }
-            }
+            "name" => assign(&mut self.name, scalar(map, ctx, "name", to_string)?),
+            "version" => assign(&mut self.version, scalar(map, ctx, "version", to_string)?),
             "attributes" => self.attributes = list(map, ctx, "attributes")?,
-            "droppedAttributesCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedAttributesCount", to_u32)? {
-                    self.dropped_attributes_count = v;
-                }
-            }
+            "droppedAttributesCount" => assign(
+                &mut self.dropped_attributes_count,
+                scalar(map, ctx, "droppedAttributesCount", to_u32)?,
+            ),
             _ => skip(map)?,
         }
         Ok(())
@@ -748,9 +738,7 @@ impl Message for Span {
                 }
             }
             "traceState" => {
-                if let Some(v) = scalar(map, ctx, "traceState", to_string)? {
-                    self.trace_state = v;
-                }
+                assign(&mut self.trace_state, scalar(map, ctx, "traceState", to_string)?)
             }
             "parentSpanId" => {
                 if let Some(v) =
@@ -759,50 +747,36 @@ impl Message for Span {
                     self.parent_span_id = v;
                 }
             }
-            "flags" => {
-                if let Some(v) = scalar(map, ctx, "flags", to_u32)? {
-                    self.flags = v;
-                }
-            }
-            "name" => {
-                if let Some(v) = scalar(map, ctx, "name", to_string)? {
-                    self.name = v;
-                }
-            }
+            "flags" => assign(&mut self.flags, scalar(map, ctx, "flags", to_u32)?),
+            "name" => assign(&mut self.name, scalar(map, ctx, "name", to_string)?),
             "kind" => {
                 let conv = |s| to_enum(s, SPAN_KIND_NAMES, "a span kind (integer or name)");
                 if let Some(v) = scalar(map, ctx, "kind", conv)? {
                     self.kind = v;
                 }
             }
-            "startTimeUnixNano" => {
-                if let Some(v) = scalar(map, ctx, "startTimeUnixNano", to_u64)? {
-                    self.start_time_unix_nano = v;
-                }
-            }
+            "startTimeUnixNano" => assign(
+                &mut self.start_time_unix_nano,
+                scalar(map, ctx, "startTimeUnixNano", to_u64)?,
+            ),
             "endTimeUnixNano" => {
-                if let Some(v) = scalar(map, ctx, "endTimeUnixNano", to_u64)? {
-                    self.end_time_unix_nano = v;
-                }
+                assign(&mut self.end_time_unix_nano, scalar(map, ctx, "endTimeUnixNano", to_u64)?)
             }
             "attributes" => self.attributes = list(map, ctx, "attributes")?,
-            "droppedAttributesCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedAttributesCount", to_u32)? {
-                    self.dropped_attributes_count = v;
-                }
-            }
+            "droppedAttributesCount" => assign(
+                &mut self.dropped_attributes_count,
+                scalar(map, ctx, "droppedAttributesCount", to_u32)?,
+            ),
             "events" => self.events = list(map, ctx, "events")?,
-            "droppedEventsCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedEventsCount", to_u32)? {
-                    self.dropped_events_count = v;
-                }
-            }
+            "droppedEventsCount" => assign(
+                &mut self.dropped_events_count,
+                scalar(map, ctx, "droppedEventsCount", to_u32)?,
+            ),
             "links" => self.links = list(map, ctx, "links")?,
-            "droppedLinksCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedLinksCount", to_u32)? {
-                    self.dropped_links_count = v;
-                }
-            }
+            "droppedLinksCount" => assign(
+                &mut self.dropped_links_count,
+                scalar(map, ctx, "droppedLinksCount", to_u32)?,
+            ),
             "status" => self.status = message(map, ctx, "status")?,
             other => {
                 if SNAKE_CASE_ID_KEYS.contains(&other) {
@@ -862,21 +836,14 @@ impl Message for span::Event {
     ) -> Result<(), A::Error> {
         match key {
             "timeUnixNano" => {
-                if let Some(v) = scalar(map, ctx, "timeUnixNano", to_u64)? {
-                    self.time_unix_nano = v;
-                }
+                assign(&mut self.time_unix_nano, scalar(map, ctx, "timeUnixNano", to_u64)?)
             }
-            "name" => {
-                if let Some(v) = scalar(map, ctx, "name", to_string)? {
-                    self.name = v;
-                }
-            }
+            "name" => assign(&mut self.name, scalar(map, ctx, "name", to_string)?),
             "attributes" => self.attributes = list(map, ctx, "attributes")?,
-            "droppedAttributesCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedAttributesCount", to_u32)? {
-                    self.dropped_attributes_count = v;
-                }
-            }
+            "droppedAttributesCount" => assign(
+                &mut self.dropped_attributes_count,
+                scalar(map, ctx, "droppedAttributesCount", to_u32)?,
+            ),
             _ => skip(map)?,
         }
         Ok(())
@@ -902,21 +869,14 @@ impl Message for span::Link {
                 }
             }
             "traceState" => {
-                if let Some(v) = scalar(map, ctx, "traceState", to_string)? {
-                    self.trace_state = v;
-                }
+                assign(&mut self.trace_state, scalar(map, ctx, "traceState", to_string)?)
             }
             "attributes" => self.attributes = list(map, ctx, "attributes")?,
-            "droppedAttributesCount" => {
-                if let Some(v) = scalar(map, ctx, "droppedAttributesCount", to_u32)? {
-                    self.dropped_attributes_count = v;
-                }
-            }
-            "flags" => {
-                if let Some(v) = scalar(map, ctx, "flags", to_u32)? {
-                    self.flags = v;
-                }
-            }
+            "droppedAttributesCount" => assign(
+                &mut self.dropped_attributes_count,
+                scalar(map, ctx, "droppedAttributesCount", to_u32)?,
+            ),
+            "flags" => assign(&mut self.flags, scalar(map, ctx, "flags", to_u32)?),
             _ => skip(map)?,
         }
         Ok(())
@@ -942,11 +902,7 @@ impl Message for Status {
         ctx: &mut Ctx,
     ) -> Result<(), A::Error> {
         match key {
-            "message" => {
-                if let Some(v) = scalar(map, ctx, "message", to_string)? {
-                    self.message = v;
-                }
-            }
+            "message" => assign(&mut self.message, scalar(map, ctx, "message", to_string)?),
             "code" => {
                 let conv = |s| to_enum(s, STATUS_CODE_NAMES, "a status code (integer or name)");
                 if let Some(v) = scalar(map, ctx, "code", conv)? {
@@ -967,11 +923,7 @@ impl Message for KeyValue {
         ctx: &mut Ctx,
     ) -> Result<(), A::Error> {
         match key {
-            "key" => {
-                if let Some(v) = scalar(map, ctx, "key", to_string)? {
-                    self.key = v;
-                }
-            }
+            "key" => assign(&mut self.key, scalar(map, ctx, "key", to_string)?),
             "value" => self.value = message(map, ctx, "value")?,
             _ => skip(map)?,
         }
