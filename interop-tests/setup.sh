@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs the real client libraries driven by the end-to-end suite (bridge/tests/e2e_real_clients.rs):
+#   interop-tests/.venv/<name>/            one Python venv per requirements file in
+#                                          emitters/python/requirements/ (pinned, pip freeze)
+#   interop-tests/emitters/node/node_modules/   npm ci from the committed package-lock.json
+# Needs python3 (3.11 tested), node 20 + npm, and access to PyPI and the npm registry.
+# Idempotent and quick when nothing changed: a venv is (re)installed only when its requirements
+# file changed since the last successful install, node_modules only when package-lock.json did.
+#   bash interop-tests/setup.sh          # install what is missing or stale
+#   FORCE=1 bash interop-tests/setup.sh  # reinstall everything
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+start=$(date +%s)
+
+# fresh FILE DIR: true when DIR/.installed-from holds FILE's content (installed from this exact file).
+fresh() { [ -z "${FORCE:-}" ] && [ -f "$2/.installed-from" ] && cmp -s "$1" "$2/.installed-from"; }
+
+pids=()
+names=()
+for req in emitters/python/requirements/*.txt; do
+  name=$(basename "$req" .txt)
+  dir=.venv/$name
+  if fresh "$req" "$dir"; then
+    echo "setup: python $name: up to date"
+    continue
+  fi
+  (
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+    "$dir/bin/pip" install -q --disable-pip-version-check --no-input -r "$req"
+    cp "$req" "$dir/.installed-from"
+  ) &
+  pids+=($!)
+  names+=("python $name")
+done
+
+node_dir=emitters/node
+if fresh "$node_dir/package-lock.json" "$node_dir/node_modules"; then
+  echo "setup: node: up to date"
+else
+  (
+    cd "$node_dir"
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.installed-from
+  ) &
+  pids+=($!)
+  names+=("node")
+fi
+
+# The installs run in parallel (mostly download time); report each.
+failed=()
+for i in "${!pids[@]}"; do
+  if wait "${pids[$i]}"; then
+    echo "setup: ${names[$i]}: installed"
+  else
+    failed+=("${names[$i]}")
+  fi
+done
+echo "setup: done in $(($(date +%s) - start)) s"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "setup: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
