@@ -1,8 +1,7 @@
 //! The `otelbridge` command line.
 
-mod commands;
-
 use clap::{Parser, Subcommand};
+use otelbridge::commands;
 use std::process::ExitCode;
 
 // glibc malloc is 30-50 % of the translators' time (docs/performance.md); mimalloc halves that.
@@ -19,6 +18,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the bridge: receivers, pipelines, exporters (embedded default without --config).
+    Run(commands::run::RunArgs),
+    /// Check a config file and report every problem with its key path.
+    Validate(commands::validate::ValidateArgs),
     /// Translate trace data between formats (files or stdin/stdout).
     Translate(commands::translate::TranslateArgs),
 }
@@ -26,6 +29,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Run(args) => commands::run::run(args),
+        Command::Validate(args) => commands::validate::run(args),
         Command::Translate(args) => commands::translate::run(args),
     }
 }

@@ -1,3 +1,5 @@
 //! One module per subcommand.
 
+pub mod run;
 pub mod translate;
+pub mod validate;

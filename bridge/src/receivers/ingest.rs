@@ -1,0 +1,95 @@
+//! The one path every receiver takes from decoded bytes into the pipeline: decode with the translators,
+//! count, check the span limit, push, and say what was accepted and what was rejected.
+
+use crate::error::ReceiveError;
+use crate::pipeline::{span_count, Consumer, Traces};
+use crate::telemetry::metrics::{ComponentMetrics, DropReason};
+use std::fmt::Write as _;
+use std::sync::Arc;
+use translators::{decode_traces, Format, Rejection};
+
+/// Most rejection reasons repeated in one answer; the rest are summarised by count.
+const MAX_REASONS: usize = 20;
+
+/// One receiver transport's way into the pipeline.
+#[derive(Clone)]
+pub struct Ingest {
+    /// The pipelines of the receiver.
+    pub consumer: Arc<dyn Consumer>,
+    /// This transport's counters.
+    pub metrics: Arc<ComponentMetrics>,
+    /// Most spans accepted in one request.
+    pub max_spans: usize,
+}
+
+/// What happened to one request's spans.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Spans the pipeline took.
+    pub accepted: usize,
+    /// Spans rejected one by one (bad id, negative duration...); the others went through.
+    pub rejected: Vec<Rejection>,
+}
+
+impl Outcome {
+    /// "rejected 2 of 10 spans: <item>: <reason>; ..." for the answer to the sender.
+    pub fn rejection_message(&self) -> String {
+        let total = self.accepted + self.rejected.len();
+        let mut message = format!("rejected {} of {total} spans", self.rejected.len());
+        for (i, rejection) in self.rejected.iter().enumerate() {
+            if i == MAX_REASONS {
+                let _ = write!(message, "; and {} more", self.rejected.len() - MAX_REASONS);
+                break;
+            }
+            let _ = write!(message, "{} {rejection}", if i == 0 { ":" } else { ";" });
+        }
+        message
+    }
+}
+
+impl Ingest {
+    /// Decodes `body` as `format` and pushes the spans into the pipeline.
+    pub async fn push(&self, format: Format, body: &[u8]) -> Result<Outcome, ReceiveError> {
+        ComponentMetrics::add(&self.metrics.bytes_in, body.len() as u64);
+        let decoded = match decode_traces(format, body) {
+            Ok(decoded) => decoded,
+            Err(error) => {
+                ComponentMetrics::add(&self.metrics.errors, 1);
+                return Err(ReceiveError::BadRequest(error.to_string()));
+            }
+        };
+        let mut traces = Traces::default();
+        for request in decoded.requests {
+            traces.resource_spans.extend(request.resource_spans);
+        }
+        self.push_decoded(traces, decoded.rejected).await
+    }
+
+    /// Pushes already decoded spans (gRPC receivers decode in the codec), with those rejected while decoding.
+    pub async fn push_decoded(
+        &self,
+        traces: Traces,
+        rejected: Vec<Rejection>,
+    ) -> Result<Outcome, ReceiveError> {
+        let spans = span_count(&traces);
+        ComponentMetrics::add(&self.metrics.received, (spans + rejected.len()) as u64);
+        if !rejected.is_empty() {
+            self.metrics.dropped(DropReason::Malformed, rejected.len() as u64);
+        }
+        if spans > self.max_spans {
+            self.metrics.dropped(DropReason::TooLarge, spans as u64);
+            return Err(ReceiveError::TooLarge(format!(
+                "{spans} spans in one request; the limit is {} (max_spans_per_request)",
+                self.max_spans
+            )));
+        }
+        if spans > 0 {
+            if let Err(error) = self.consumer.consume(traces).await {
+                ComponentMetrics::add(&self.metrics.refused, spans as u64);
+                return Err(error.into());
+            }
+            ComponentMetrics::add(&self.metrics.accepted, spans as u64);
+        }
+        Ok(Outcome { accepted: spans, rejected })
+    }
+}

@@ -1,0 +1,17 @@
+//! The `zipkin` receiver (being written).
+
+use super::{Listening, ReceiverContext, StartError};
+use serde::Deserialize;
+
+/// Settings of the `zipkin` receiver.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZipkinReceiverConfig {}
+
+/// Starts the receiver.
+pub async fn start(
+    _config: &ZipkinReceiverConfig,
+    ctx: ReceiverContext,
+) -> Result<Vec<Listening>, StartError> {
+    Err(StartError::Other { receiver: ctx.id, reason: "not implemented yet".into() })
+}
