@@ -14,20 +14,16 @@
 //! The client libraries are installed by `bash interop-tests/setup.sh`. Without them a case prints
 //! `skipped: ...` and passes, except when the environment variable `CI` is set: then it fails.
 
+use otelbridge::testing::OtlpSink;
 use serde_json::Value as J;
 use std::collections::hash_map::RandomState;
-use std::convert::Infallible;
-use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use translators::otlp::model::{
     any_value::Value, span::SpanKind, status::StatusCode, AnyValue, ExportTraceServiceRequest,
-    ExportTraceServiceResponse, KeyValue, Resource, Span,
+    KeyValue, Resource, Span,
 };
 
 /// How long the bridge may take to answer `/readyz`, and the spans to reach the sink.
@@ -212,14 +208,13 @@ async fn harness_self_check_emitter_straight_to_sink() {
         receiver: Receiver::OtlpGrpc,
     };
     let Some((program, script)) = installed_or_skip(&case) else { return };
-    let sink = Sink::start().await;
+    let sink = OtlpSink::start().await.expect("start the OTLP sink");
     let run_id = new_run_id();
     let target = sink.endpoint().trim_start_matches("http://").to_string();
     let (sent, line) = run_emitter(&case, &program, &script, &target, &run_id)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let trace_id = sent["trace_id"].as_str().unwrap_or_default();
-    let requests = sink.wait_for_trace(trace_id, 3, DEADLINE).await;
+    let requests = sink.wait_for_spans(3, DEADLINE).await;
     let problems = compare(&sent, &requests);
     assert!(problems.is_empty(), "{problems:#?}\nline: {line}\nreceived:\n{}", render(&requests));
 
@@ -292,7 +287,7 @@ fn emitter_command(runtime: &Runtime) -> Result<(PathBuf, PathBuf), String> {
 async fn run_case(case: Case) {
     let Some((program, script)) = installed_or_skip(&case) else { return };
     let run_id = new_run_id();
-    let sink = Sink::start().await;
+    let sink = OtlpSink::start().await.expect("start the OTLP sink");
     let bridge = Bridge::start(&case, &run_id, &sink.endpoint()).await;
     let target = case.receiver.target(&bridge.endpoint);
     let (sent, line) = match run_emitter(&case, &program, &script, &target, &run_id).await {
@@ -300,9 +295,8 @@ async fn run_case(case: Case) {
         Err(e) => panic!("{e}\nbridge log:\n{}", bridge.log()),
     };
 
-    let trace_id = sent["trace_id"].as_str().unwrap_or_default().to_string();
     let want = sent["spans"].as_array().map_or(0, Vec::len);
-    let requests = sink.wait_for_trace(&trace_id, want, DEADLINE).await;
+    let requests = sink.wait_for_spans(want as u64, DEADLINE).await;
     let problems = compare(&sent, &requests);
     if !problems.is_empty() {
         panic!(
@@ -478,104 +472,6 @@ fn free_port(udp: bool) -> u16 {
             .and_then(|s| s.local_addr())
             .expect("tcp port")
             .port()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The OTLP gRPC sink
-
-/// An OTLP gRPC `TraceService/Export` server keeping every request it receives.
-struct Sink {
-    addr: std::net::SocketAddr,
-    requests: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-}
-
-impl Sink {
-    async fn start() -> Sink {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind sink");
-        let addr = listener.local_addr().expect("sink addr");
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let service = SinkService(requests.clone());
-        tokio::spawn(async move {
-            let incoming = tonic::transport::server::TcpIncoming::from(listener);
-            let _ = tonic::transport::Server::builder()
-                .add_service(service)
-                .serve_with_incoming_shutdown(incoming, async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
-        Sink { addr, requests, _shutdown: tx }
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Every request received, once `want` spans of `trace_id` are among them (or the deadline passed).
-    async fn wait_for_trace(
-        &self,
-        trace_id: &str,
-        want: usize,
-        deadline: Duration,
-    ) -> Vec<ExportTraceServiceRequest> {
-        let started = Instant::now();
-        loop {
-            let requests = self.requests.lock().expect("sink lock").clone();
-            let got = all_spans(&requests).filter(|f| hex(&f.span.trace_id) == trace_id).count();
-            if got >= want || started.elapsed() > deadline {
-                return requests;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-#[derive(Clone)]
-struct SinkService(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
-
-impl tonic::server::NamedService for SinkService {
-    const NAME: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
-}
-
-impl tonic::server::UnaryService<ExportTraceServiceRequest> for SinkService {
-    type Response = ExportTraceServiceResponse;
-    type Future = std::future::Ready<Result<tonic::Response<Self::Response>, tonic::Status>>;
-
-    fn call(&mut self, request: tonic::Request<ExportTraceServiceRequest>) -> Self::Future {
-        self.0.lock().expect("sink lock").push(request.into_inner());
-        std::future::ready(Ok(tonic::Response::new(ExportTraceServiceResponse::default())))
-    }
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-
-impl tower::Service<http::Request<tonic::body::Body>> for SinkService {
-    type Response = http::Response<tonic::body::Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Self::Response, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        let service = self.clone();
-        Box::pin(async move {
-            if request.uri().path() != "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-            {
-                return Ok(
-                    tonic::Status::unimplemented(request.uri().path().to_string()).into_http()
-                );
-            }
-            let mut grpc = tonic::server::Grpc::new(tonic_prost::ProstCodec::<
-                ExportTraceServiceResponse,
-                ExportTraceServiceRequest,
-            >::default());
-            Ok(grpc.unary(service, request).await)
-        })
     }
 }
 
