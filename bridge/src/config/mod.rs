@@ -142,6 +142,11 @@ pub fn from_tree(tree: Value) -> Result<Config, Problems> {
         Ok(raw) => raw,
         Err(problem) => return Err(Problems(vec![problem])),
     };
+    // References are checked against every configured key, also those whose settings have problems (already
+    // reported), so one mistake is not reported twice.
+    let receiver_ids: Vec<String> = raw.receivers.keys().cloned().collect();
+    let processor_ids: Vec<String> = raw.processors.keys().cloned().collect();
+    let exporter_ids: Vec<String> = raw.exporters.keys().cloned().collect();
     let receivers =
         typed_components(raw.receivers, "receivers", ReceiverConfig::parse, &mut problems);
     let processors =
@@ -176,9 +181,9 @@ pub fn from_tree(tree: Value) -> Result<Config, Problems> {
                 continue;
             }
         };
-        check_refs(&path, "receivers", &pipeline.receivers, &receivers, true, &mut problems);
-        check_refs(&path, "processors", &pipeline.processors, &processors, false, &mut problems);
-        check_refs(&path, "exporters", &pipeline.exporters, &exporters, true, &mut problems);
+        check_refs(&path, "receivers", &pipeline.receivers, &receiver_ids, true, &mut problems);
+        check_refs(&path, "processors", &pipeline.processors, &processor_ids, false, &mut problems);
+        check_refs(&path, "exporters", &pipeline.exporters, &exporter_ids, true, &mut problems);
         pipelines.push((id, pipeline));
     }
     if pipelines.is_empty() && problems.0.is_empty() {
@@ -219,11 +224,11 @@ fn typed_components<T>(
     out
 }
 
-fn check_refs<T>(
+fn check_refs(
     path: &str,
     section: &str,
     ids: &[String],
-    known: &[Component<T>],
+    known: &[String],
     required: bool,
     problems: &mut Problems,
 ) {
@@ -233,7 +238,7 @@ fn check_refs<T>(
             format!("a pipeline needs at least one of its {section}"),
         );
     }
-    let names: Vec<&str> = known.iter().map(|c| c.id.as_str()).collect();
+    let names: Vec<&str> = known.iter().map(String::as_str).collect();
     for (i, id) in ids.iter().enumerate() {
         if !names.contains(&id.as_str()) {
             problems.push(
