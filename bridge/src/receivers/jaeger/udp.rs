@@ -1,0 +1,350 @@
+//! The agent's UDP transports: one socket reader putting datagrams into a bounded queue, drained by workers
+//! that decode and push. UDP cannot refuse, so a datagram that finds the queue full, or data the pipeline
+//! refuses, is dropped and counted; nothing is lost silently.
+
+use super::RateLimitedLog;
+use crate::config::duration::ByteSize;
+use crate::error::{PipelineError, ReceiveError};
+use crate::pipeline::Traces;
+use crate::receivers::ingest::Ingest;
+use crate::receivers::{Listening, ReceiverContext, StartError};
+use crate::telemetry::metrics::{ComponentMetrics, DropReason, Kind};
+use bytes::Bytes;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use translators::jaeger::thrift::{EMIT_BATCH, EMIT_ZIPKIN_BATCH};
+use translators::thrift::{BinaryReader, CompactReader, Protocol, ProtocolReader, TType};
+use translators::zipkin::{v1_convert, v1_thrift, v2_proto};
+use translators::{decode_traces, Decoded, Format, Rejection};
+
+/// Settings of a UDP listener (the Jaeger agent's, with the agent's defaults).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UdpServerConfig {
+    /// `host:port` to listen on. Default: the protocol's standard port on all interfaces.
+    pub endpoint: Option<String>,
+    /// Datagrams waiting to be decoded; one arriving when the queue is full is dropped and counted
+    /// (`reason="queue_full"`). Default `1000`.
+    pub queue_size: usize,
+    /// Tasks decoding datagrams from the queue. Default `10`.
+    pub workers: usize,
+    /// Largest datagram read; larger ones are dropped and counted (`reason="too_large"`). Default `65000`,
+    /// the clients' limit.
+    pub max_packet_size: ByteSize,
+    /// The socket's receive buffer (`SO_RCVBUF`), to ride out bursts; `0` keeps the OS default (on Linux
+    /// capped by `net.core.rmem_max`). Default `0`.
+    pub socket_buffer_size: ByteSize,
+}
+
+impl Default for UdpServerConfig {
+    fn default() -> Self {
+        UdpServerConfig {
+            endpoint: None,
+            queue_size: 1000,
+            workers: 10,
+            max_packet_size: ByteSize(65_000),
+            socket_buffer_size: ByteSize(0),
+        }
+    }
+}
+
+/// Binds the socket and starts the reader and the workers.
+pub(super) async fn start(
+    ctx: &ReceiverContext,
+    transport: &'static str,
+    protocol: Protocol,
+    config: &UdpServerConfig,
+    default_port: u16,
+) -> Result<Listening, StartError> {
+    let endpoint = config.endpoint.clone().unwrap_or_else(|| format!("0.0.0.0:{default_port}"));
+    let other = |reason: String| StartError::Other {
+        receiver: ctx.id.clone(),
+        reason: format!("{transport}: {reason}"),
+    };
+    if config.queue_size == 0 || config.workers == 0 {
+        return Err(other("queue_size and workers must be at least 1".into()));
+    }
+    let max_packet = usize::try_from(config.max_packet_size.0).unwrap_or(usize::MAX).min(65_535);
+    if max_packet == 0 {
+        return Err(other("max_packet_size must be at least 1 byte".into()));
+    }
+    let bind_error = |source| StartError::Bind {
+        receiver: ctx.id.clone(),
+        transport,
+        endpoint: endpoint.clone(),
+        source,
+    };
+    let address =
+        tokio::net::lookup_host(&endpoint).await.map_err(bind_error)?.next().ok_or_else(|| {
+            bind_error(std::io::Error::other("the endpoint resolves to no address"))
+        })?;
+    let socket = bind_udp(address, config.socket_buffer_size.0).map_err(bind_error)?;
+    let bound = socket.local_addr().map_err(bind_error)?;
+
+    let metrics = ctx.registry.transport(Kind::Receiver, &ctx.id, transport);
+    let worker = Arc::new(Worker {
+        receiver: ctx.id.clone(),
+        transport,
+        protocol,
+        ingest: Ingest {
+            consumer: ctx.consumer.clone(),
+            metrics: metrics.clone(),
+            // Datagrams are small; the per-request span limit is an HTTP/gRPC concern.
+            max_spans: usize::MAX,
+        },
+        bad_datagrams: RateLimitedLog::new("undecodable datagram dropped"),
+        refusals: RateLimitedLog::new("spans dropped: the pipeline refused them"),
+    });
+    let (queue, datagrams) = async_channel::bounded::<Bytes>(config.queue_size);
+    for _ in 0..config.workers {
+        let datagrams = datagrams.clone();
+        let worker = worker.clone();
+        ctx.tasks.spawn(async move {
+            // Ends when the reader has stopped and the queue is drained.
+            while let Ok(datagram) = datagrams.recv().await {
+                worker.handle(&datagram).await;
+            }
+        });
+    }
+    let stop = ctx.stop.clone();
+    ctx.tasks.spawn(async move {
+        let mut buffer = vec![0u8; max_packet + 1];
+        let full = RateLimitedLog::new("datagram dropped: the receive queue is full");
+        let too_large = RateLimitedLog::new("datagram dropped: larger than max_packet_size");
+        loop {
+            let read = tokio::select! {
+                _ = stop.cancelled() => break,
+                read = socket.recv_from(&mut buffer) => read,
+            };
+            let length = match read {
+                Ok((length, _peer)) => length,
+                Err(error) => {
+                    // e.g. ICMP errors surfacing on some platforms; the socket stays usable.
+                    tracing::debug!(%error, transport, "UDP receive failed");
+                    continue;
+                }
+            };
+            ComponentMetrics::add(&metrics.bytes_in, length as u64);
+            let datagram = &buffer[..length];
+            if length > max_packet {
+                let spans = span_count_hint(protocol, datagram);
+                ComponentMetrics::add(&metrics.received, spans);
+                ComponentMetrics::add(&metrics.errors, 1);
+                metrics.dropped(DropReason::TooLarge, spans);
+                too_large.log(metrics.id(), transport, &format!("more than {max_packet} bytes"));
+                continue;
+            }
+            match queue.try_send(Bytes::copy_from_slice(datagram)) {
+                Ok(()) => {}
+                Err(async_channel::TrySendError::Full(datagram)) => {
+                    let spans = span_count_hint(protocol, &datagram);
+                    ComponentMetrics::add(&metrics.received, spans);
+                    metrics.dropped(DropReason::QueueFull, spans);
+                    full.log(metrics.id(), transport, &format!("{spans} spans (queue_size)"));
+                }
+                Err(async_channel::TrySendError::Closed(_)) => break,
+            }
+        }
+        // Dropping the sender lets the workers finish what is queued, then end.
+    });
+    Ok(Listening { receiver: ctx.id.clone(), transport, address: bound })
+}
+
+/// A non-blocking UDP socket with the requested receive buffer.
+fn bind_udp(address: SocketAddr, buffer: u64) -> std::io::Result<tokio::net::UdpSocket> {
+    use socket2::{Domain, Socket, Type};
+    let socket =
+        Socket::new(Domain::for_address(address), Type::DGRAM, Some(socket2::Protocol::UDP))?;
+    if buffer > 0 {
+        let wanted = usize::try_from(buffer).unwrap_or(usize::MAX);
+        socket.set_recv_buffer_size(wanted)?;
+        let got = socket.recv_buffer_size()?;
+        // Linux reports twice what it grants, and caps the grant at net.core.rmem_max.
+        if got < wanted {
+            tracing::warn!(
+                wanted,
+                got,
+                "socket_buffer_size: the OS granted a smaller UDP receive buffer (raise net.core.rmem_max)"
+            );
+        }
+    }
+    socket.bind(&address.into())?;
+    socket.set_nonblocking(true)?;
+    tokio::net::UdpSocket::from_std(socket.into())
+}
+
+struct Worker {
+    receiver: String,
+    transport: &'static str,
+    protocol: Protocol,
+    ingest: Ingest,
+    bad_datagrams: RateLimitedLog,
+    refusals: RateLimitedLog,
+}
+
+/// Why a datagram could not be read at all.
+enum DatagramError {
+    /// Broken Thrift, an unknown method.
+    Malformed(String),
+}
+
+impl Worker {
+    async fn handle(&self, datagram: &[u8]) {
+        let metrics = &self.ingest.metrics;
+        let decoded = match self.decode(datagram) {
+            Ok(decoded) => decoded,
+            Err(DatagramError::Malformed(reason)) => {
+                let spans = span_count_hint(self.protocol, datagram);
+                ComponentMetrics::add(&metrics.received, spans);
+                ComponentMetrics::add(&metrics.errors, 1);
+                metrics.dropped(DropReason::Malformed, spans);
+                self.bad_datagrams.log(&self.receiver, self.transport, &reason);
+                return;
+            }
+        };
+        let mut traces = Traces::default();
+        for request in decoded.requests {
+            traces.resource_spans.extend(request.resource_spans);
+        }
+        let spans = crate::pipeline::span_count(&traces) as u64;
+        match self.ingest.push_decoded(traces, decoded.rejected).await {
+            Ok(outcome) if !outcome.rejected.is_empty() => {
+                self.bad_datagrams.log(&self.receiver, self.transport, &outcome.rejection_message())
+            }
+            Ok(_) => {}
+            Err(ReceiveError::Pipeline(error)) => {
+                // Counted as refused by the ingest; UDP cannot ask for a retry, so they are gone too.
+                metrics.dropped(refusal_reason(&error), spans);
+                self.refusals.log(&self.receiver, self.transport, &error.to_string());
+            }
+            // Counted by the ingest (spans per request); not reachable with an unlimited span count.
+            Err(error) => self.refusals.log(&self.receiver, self.transport, &error.to_string()),
+        }
+    }
+
+    fn decode(&self, datagram: &[u8]) -> Result<Decoded, DatagramError> {
+        let format = match self.protocol {
+            Protocol::Compact => Format::JaegerThriftCompact,
+            Protocol::Binary => Format::JaegerThriftBinary,
+        };
+        let is_zipkin = match self.protocol {
+            Protocol::Compact => method_name(&mut CompactReader::new(datagram)),
+            Protocol::Binary => method_name(&mut BinaryReader::new(datagram)),
+        } == Some(EMIT_ZIPKIN_BATCH);
+        if is_zipkin {
+            return match self.protocol {
+                Protocol::Compact => zipkin_batch(&mut CompactReader::new(datagram), format),
+                Protocol::Binary => zipkin_batch(&mut BinaryReader::new(datagram), format),
+            };
+        }
+        decode_traces(format, datagram).map_err(|e| DatagramError::Malformed(e.to_string()))
+    }
+}
+
+/// The drop reason of spans the pipeline refused.
+fn refusal_reason(error: &PipelineError) -> DropReason {
+    match error {
+        PipelineError::QueueFull(_) | PipelineError::QueueTimeout(_) => DropReason::QueueFull,
+        PipelineError::MemoryLimit(_) => DropReason::MemoryLimit,
+        PipelineError::ShuttingDown => DropReason::Shutdown,
+    }
+}
+
+/// The Agent method of the first message, if the datagram starts with a readable message header.
+fn method_name<'a, R: ProtocolReader<'a>>(r: &mut R) -> Option<&'a str> {
+    r.read_message_begin().ok().map(|m| m.name)
+}
+
+/// `Agent.emitZipkinBatch(1: list<zipkincore.Span>)` messages → OTLP: the v1 spans are read with the
+/// translators' zipkinCore reader (either protocol) and converted as the Zipkin v1 Thrift path does.
+fn zipkin_batch<'a, R: ProtocolReader<'a>>(
+    r: &mut R,
+    format: Format,
+) -> Result<Decoded, DatagramError> {
+    let broken = |e: translators::thrift::ThriftError| {
+        DatagramError::Malformed(format!("emitZipkinBatch: {}", e.into_decode_error(format)))
+    };
+    let mut spans = Vec::new();
+    let mut rejected = Vec::new();
+    let mut index = 0usize;
+    while !r.is_empty() {
+        let message = r.read_message_begin().map_err(broken)?;
+        if message.name != EMIT_ZIPKIN_BATCH {
+            return Err(DatagramError::Malformed(format!(
+                "a datagram mixing Agent methods ({EMIT_ZIPKIN_BATCH} then {:?})",
+                message.name
+            )));
+        }
+        r.read_struct_begin().map_err(broken)?;
+        while let Some(field) = r.read_field_begin().map_err(broken)? {
+            if (field.id, field.ttype) != (1, TType::List) {
+                r.skip(field.ttype).map_err(broken)?;
+                continue;
+            }
+            let header = r.read_list_begin().map_err(broken)?;
+            for _ in 0..header.len {
+                if header.elem != TType::Struct {
+                    r.skip(header.elem).map_err(broken)?;
+                    continue;
+                }
+                let item = v1_thrift::item_path(index);
+                index += 1;
+                match v1_thrift::read_span(r).map_err(broken)? {
+                    Ok(span) => {
+                        if let Err(e) = v1_convert::v1_to_v2(&span, &mut spans) {
+                            rejected
+                                .push(Rejection::new(item, format!("{}: {}", e.field, e.reason)));
+                        }
+                    }
+                    Err((_, reason)) => rejected.push(Rejection::new(item, reason)),
+                }
+            }
+        }
+        r.read_struct_end();
+    }
+    if spans.is_empty() {
+        return Ok(Decoded { requests: Vec::new(), rejected });
+    }
+    let mut decoded = decode_traces(Format::ZipkinProto, &v2_proto::encode(spans))
+        .map_err(|e| DatagramError::Malformed(e.to_string()))?;
+    rejected.append(&mut decoded.rejected);
+    decoded.rejected = rejected;
+    Ok(decoded)
+}
+
+/// Spans in a datagram, read from the first message's span-list header without decoding the spans (for
+/// counting datagrams dropped unread); 1 when the header cannot be read.
+fn span_count_hint(protocol: Protocol, datagram: &[u8]) -> u64 {
+    let count = match protocol {
+        Protocol::Compact => spans_in_first_message(&mut CompactReader::new(datagram)),
+        Protocol::Binary => spans_in_first_message(&mut BinaryReader::new(datagram)),
+    };
+    count.ok().flatten().map_or(1, |n| n.max(1) as u64)
+}
+
+fn spans_in_first_message<'a, R: ProtocolReader<'a>>(
+    r: &mut R,
+) -> translators::thrift::Result<Option<usize>> {
+    let message = r.read_message_begin()?;
+    r.read_struct_begin()?;
+    while let Some(field) = r.read_field_begin()? {
+        match (field.id, field.ttype) {
+            // emitBatch(1: Batch): Batch.spans is field 2.
+            (1, TType::Struct) if message.name == EMIT_BATCH => {
+                r.read_struct_begin()?;
+                while let Some(inner) = r.read_field_begin()? {
+                    if (inner.id, inner.ttype) == (2, TType::List) {
+                        return Ok(Some(r.read_list_begin()?.len));
+                    }
+                    r.skip(inner.ttype)?;
+                }
+                return Ok(None);
+            }
+            // emitZipkinBatch(1: list<Span>).
+            (1, TType::List) => return Ok(Some(r.read_list_begin()?.len)),
+            (_, other) => r.skip(other)?,
+        }
+    }
+    Ok(None)
+}
