@@ -5,7 +5,16 @@ use async_trait::async_trait;
 use std::time::Duration;
 use thiserror::Error;
 
+pub mod client_settings;
 pub mod file;
+pub mod grpc_client;
+pub mod http_client;
+pub mod jaeger;
+pub mod jaeger_thrift_http;
+pub mod otlp;
+pub mod otlp_env;
+pub mod otlp_http;
+pub mod zipkin;
 
 /// Why one send attempt failed.
 #[derive(Debug, Error)]
@@ -50,16 +59,43 @@ use std::sync::Arc;
 pub enum ExporterConfig {
     /// `file`: OTLP JSON lines to a file or stdout.
     File(file::FileExporterConfig),
+    /// `otlp`: OTLP/gRPC.
+    Otlp(otlp::OtlpExporterConfig),
+    /// `otlphttp`: OTLP/HTTP.
+    OtlpHttp(otlp_http::OtlpHttpExporterConfig),
+    /// `jaeger`: Jaeger gRPC `PostSpans`.
+    Jaeger(jaeger::JaegerExporterConfig),
+    /// `jaeger_thrift_http`: Jaeger Thrift over HTTP (`/api/traces`).
+    JaegerThriftHttp(jaeger_thrift_http::JaegerThriftHttpExporterConfig),
+    /// `zipkin`: Zipkin v2 over HTTP.
+    Zipkin(zipkin::ZipkinExporterConfig),
 }
 
 /// Exporter types, for messages.
-pub const TYPES: &[&str] = &["file"];
+pub const TYPES: &[&str] = &["file", "otlp", "otlphttp", "jaeger", "jaeger_thrift_http", "zipkin"];
 
 impl ExporterConfig {
     /// Types the settings of an exporter of type `type_name` found at `path`.
     pub fn parse(type_name: &str, value: Value, path: &str) -> Result<Self, Problem> {
         Ok(match type_name {
             "file" => ExporterConfig::File(typed(path, value)?),
+            "otlp" => ExporterConfig::Otlp(checked(path, value, otlp::OtlpExporterConfig::check)?),
+            "otlphttp" => ExporterConfig::OtlpHttp(checked(
+                path,
+                value,
+                otlp_http::OtlpHttpExporterConfig::check,
+            )?),
+            "jaeger" => {
+                ExporterConfig::Jaeger(checked(path, value, jaeger::JaegerExporterConfig::check)?)
+            }
+            "jaeger_thrift_http" => ExporterConfig::JaegerThriftHttp(checked(
+                path,
+                value,
+                jaeger_thrift_http::JaegerThriftHttpExporterConfig::check,
+            )?),
+            "zipkin" => {
+                ExporterConfig::Zipkin(checked(path, value, zipkin::ZipkinExporterConfig::check)?)
+            }
             other => {
                 return Err(Problem {
                     path: path.into(),
@@ -77,6 +113,11 @@ impl ExporterConfig {
     pub fn queue(&self) -> QueueConfig {
         match self {
             ExporterConfig::File(c) => c.sending_queue.clone(),
+            ExporterConfig::Otlp(c) => c.sending_queue.clone(),
+            ExporterConfig::OtlpHttp(c) => c.sending_queue.clone(),
+            ExporterConfig::Jaeger(c) => c.sending_queue.clone(),
+            ExporterConfig::JaegerThriftHttp(c) => c.sending_queue.clone(),
+            ExporterConfig::Zipkin(c) => c.sending_queue.clone(),
         }
     }
 
@@ -84,6 +125,11 @@ impl ExporterConfig {
     pub fn retry(&self) -> RetryConfig {
         match self {
             ExporterConfig::File(c) => c.retry_on_failure.clone(),
+            ExporterConfig::Otlp(c) => c.retry_on_failure.clone(),
+            ExporterConfig::OtlpHttp(c) => c.retry_on_failure.clone(),
+            ExporterConfig::Jaeger(c) => c.retry_on_failure.clone(),
+            ExporterConfig::JaegerThriftHttp(c) => c.retry_on_failure.clone(),
+            ExporterConfig::Zipkin(c) => c.retry_on_failure.clone(),
         }
     }
 
@@ -91,12 +137,33 @@ impl ExporterConfig {
     pub fn build(&self, metrics: Arc<ComponentMetrics>) -> Result<Arc<dyn Exporter>, String> {
         match self {
             ExporterConfig::File(c) => Ok(Arc::new(file::FileExporter::new(c, metrics)?)),
+            ExporterConfig::Otlp(c) => Ok(Arc::new(otlp::OtlpExporter::new(c, metrics)?)),
+            ExporterConfig::OtlpHttp(c) => {
+                Ok(Arc::new(otlp_http::OtlpHttpExporter::new(c, metrics)?))
+            }
+            ExporterConfig::Jaeger(c) => Ok(Arc::new(jaeger::JaegerExporter::new(c, metrics)?)),
+            ExporterConfig::JaegerThriftHttp(c) => {
+                Ok(Arc::new(jaeger_thrift_http::JaegerThriftHttpExporter::new(c, metrics)?))
+            }
+            ExporterConfig::Zipkin(c) => Ok(Arc::new(zipkin::ZipkinExporter::new(c, metrics)?)),
         }
     }
 }
 
+/// Types an exporter's settings, then runs its own checks (a required endpoint, a usable URL...), so that
+/// `validate` reports them with their key path.
+fn checked<T: serde::de::DeserializeOwned>(
+    path: &str,
+    value: Value,
+    check: fn(&T, &str) -> Result<(), Problem>,
+) -> Result<T, Problem> {
+    let config = typed(path, value)?;
+    check(&config, path)?;
+    Ok(config)
+}
+
 /// The OTLP exporter the standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `_PROTOCOL` / `_HEADERS` variables ask for:
 /// its id and settings, or `None` when the endpoint is not set.
-pub fn otlp_from_env(_env: &[(String, String)]) -> Option<(String, Value)> {
-    None
+pub fn otlp_from_env(env: &[(String, String)]) -> Option<(String, Value)> {
+    otlp_env::otlp_from_env(env)
 }
