@@ -139,6 +139,17 @@ async fn python_otel_jaeger_exporter_http_thrift() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_otel_jaeger_exporter_udp_compact() {
+    run_case(Case {
+        name: "python opentelemetry-exporter-jaeger-thrift (agent) → Jaeger UDP compact",
+        runtime: Runtime::Python { venv: "otel-jaeger", script: "otel_jaeger_emit.py" },
+        mode: "udp-compact",
+        receiver: Receiver::JaegerCompact,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_py_zipkin_v2_json() {
     run_case(Case {
         name: "python py-zipkin V2_JSON → Zipkin /api/v2/spans",
@@ -268,16 +279,18 @@ fn emitter_command(runtime: &Runtime) -> Result<(PathBuf, PathBuf), String> {
     let dir = interop_dir();
     match runtime {
         Runtime::Python { venv, script } => {
-            let python = dir.join(".venv").join(venv).join("bin/python");
-            if !python.exists() {
-                return Err(format!("{} is missing", python.display()));
+            // setup.sh writes .installed-from last: a half-done install counts as missing.
+            let marker = dir.join(".venv").join(venv).join(".installed-from");
+            if !marker.exists() {
+                return Err(format!("{} is missing", marker.display()));
             }
+            let python = dir.join(".venv").join(venv).join("bin/python");
             Ok((python, dir.join("emitters/python").join(script)))
         }
         Runtime::Node { script } => {
-            let module = dir.join("emitters/node/node_modules/jaeger-client");
-            if !module.exists() {
-                return Err(format!("{} is missing", module.display()));
+            let marker = dir.join("emitters/node/node_modules/.installed-from");
+            if !marker.exists() {
+                return Err(format!("{} is missing", marker.display()));
             }
             Ok((PathBuf::from("node"), dir.join("emitters/node").join(script)))
         }
