@@ -12,6 +12,8 @@
 //! ```
 //!
 //! Actions run in the order listed. Values keep their YAML type (string, integer, double, boolean, list, map).
+//! `include` / `exclude` limit the processor to some services (`service.name` of the resource), as the
+//! Collector's `include: {match_type, services}` does; data of other services passes unchanged.
 
 use crate::error::PipelineError;
 use crate::pipeline::{span_count, Consumer, Traces};
@@ -21,7 +23,9 @@ use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::sync::Arc;
-use translators::otlp::model::{any_value, AnyValue, ArrayValue, KeyValue, KeyValueList};
+use translators::otlp::model::{
+    any_value, AnyValue, ArrayValue, KeyValue, KeyValueList, ResourceSpans,
+};
 
 /// Settings of the `attributes` processor.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -30,6 +34,72 @@ pub struct AttributesConfig {
     /// The edits, applied in order to every span (or its resource or scope). Default: none.
     #[serde(default)]
     pub actions: Vec<AttributeAction>,
+    /// Only data of these services is edited. Default: every service.
+    #[serde(default)]
+    pub include: Option<ServiceMatch>,
+    /// Data of these services is not edited (checked after `include`). Default: none excluded.
+    #[serde(default)]
+    pub exclude: Option<ServiceMatch>,
+}
+
+/// How `include` / `exclude` compare service names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchType {
+    /// Equal names.
+    #[default]
+    Strict,
+    /// Regular expressions, matching anywhere in the name unless anchored with `^...$` (as in the Collector).
+    Regexp,
+}
+
+/// A set of services, by name.
+#[derive(Debug, Clone)]
+pub struct ServiceMatch {
+    /// `strict` (default) or `regexp`.
+    pub match_type: MatchType,
+    /// The names or patterns.
+    pub services: Vec<String>,
+    patterns: Vec<regex::Regex>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServiceMatch {
+    /// `strict` (default) or `regexp`.
+    #[serde(default)]
+    match_type: MatchType,
+    /// Service names (`service.name`) or patterns.
+    services: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for ServiceMatch {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = RawServiceMatch::deserialize(deserializer)?;
+        if raw.services.is_empty() {
+            return Err(serde::de::Error::custom("`services` must list at least one service"));
+        }
+        let patterns = match raw.match_type {
+            MatchType::Strict => Vec::new(),
+            MatchType::Regexp => raw
+                .services
+                .iter()
+                .map(|p| regex::Regex::new(p).map_err(|e| format!("invalid pattern {p:?}: {e}")))
+                .collect::<Result<_, _>>()
+                .map_err(serde::de::Error::custom)?,
+        };
+        Ok(ServiceMatch { match_type: raw.match_type, services: raw.services, patterns })
+    }
+}
+
+impl ServiceMatch {
+    /// Whether `service` is in the set.
+    pub fn matches(&self, service: &str) -> bool {
+        match self.match_type {
+            MatchType::Strict => self.services.iter().any(|s| s == service),
+            MatchType::Regexp => self.patterns.iter().any(|p| p.is_match(service)),
+        }
+    }
 }
 
 /// One edit of one attribute key.
@@ -278,6 +348,8 @@ fn apply(actions: &[AttributeAction], attributes: &mut Vec<KeyValue>) {
 
 /// The processor: edits each request, then passes it on.
 pub struct AttributesProcessor {
+    include: Option<ServiceMatch>,
+    exclude: Option<ServiceMatch>,
     span: Vec<AttributeAction>,
     resource: Vec<AttributeAction>,
     scope: Vec<AttributeAction>,
@@ -289,6 +361,9 @@ impl AttributesProcessor {
     /// Edits `traces` in place.
     pub fn process(&self, traces: &mut Traces) {
         for rs in &mut traces.resource_spans {
+            if !self.selected(rs) {
+                continue;
+            }
             if !self.resource.is_empty() {
                 apply_to_optional(&self.resource, &mut rs.resource, |r| &mut r.attributes);
             }
@@ -303,6 +378,27 @@ impl AttributesProcessor {
                 }
             }
         }
+    }
+}
+
+impl AttributesProcessor {
+    /// Whether `include` / `exclude` let the actions edit this resource's data. A resource without
+    /// `service.name` counts as service "" (so it is not in an `include` list of real names).
+    fn selected(&self, rs: &ResourceSpans) -> bool {
+        if self.include.is_none() && self.exclude.is_none() {
+            return true;
+        }
+        let service = rs
+            .resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+            .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+                any_value::Value::StringValue(s) => Some(s.as_str()),
+                _ => None,
+            })
+            .unwrap_or("");
+        self.include.as_ref().is_none_or(|m| m.matches(service))
+            && !self.exclude.as_ref().is_some_and(|m| m.matches(service))
     }
 }
 
@@ -349,6 +445,8 @@ pub fn build(
         config.actions.iter().filter(|a| a.scope == scope).cloned().collect()
     };
     Arc::new(AttributesProcessor {
+        include: config.include.clone(),
+        exclude: config.exclude.clone(),
         span: of(AttributeScope::Span),
         resource: of(AttributeScope::Resource),
         scope: of(AttributeScope::Scope),
@@ -544,6 +642,77 @@ mod tests {
         let result = p.consume(request("svc", &["a", "b"])).await;
         assert_eq!(result, Err(PipelineError::QueueFull("otlp".into())));
         assert_eq!(ComponentMetrics::get(&metrics.refused), 2);
+    }
+
+    #[tokio::test]
+    async fn include_and_exclude_by_service_name() {
+        let config = |filters: serde_json::Value| {
+            let mut tree =
+                json!({"actions": [{"key": "edited", "action": "insert", "value": true}]});
+            tree.as_object_mut().unwrap().extend(filters.as_object().unwrap().clone());
+            match ProcessorConfig::parse("attributes", tree, "processors.attributes").unwrap() {
+                ProcessorConfig::Attributes(c) => c,
+                _ => unreachable!(),
+            }
+        };
+        async fn edited(config: &AttributesConfig) -> Vec<bool> {
+            let recorder = Arc::new(Recorder::default());
+            let metrics = Registry::new().component(Kind::Processor, "attributes");
+            let p = build(config, recorder.clone(), metrics);
+            let mut traces = request("checkout", &["a"]);
+            for service in ["checkout-v2", "legacy-billing"] {
+                traces.resource_spans.extend(request(service, &["b"]).resource_spans);
+            }
+            let mut anonymous = request("x", &["c"]);
+            anonymous.resource_spans[0].resource = None;
+            traces.resource_spans.extend(anonymous.resource_spans);
+            p.consume(traces).await.unwrap();
+            let got = recorder.requests().remove(0);
+            got.resource_spans
+                .iter()
+                .map(|rs| value(&rs.scope_spans[0].spans[0].attributes, "edited").is_some())
+                .collect()
+        }
+        assert_eq!(edited(&config(json!({}))).await, [true, true, true, true]);
+        assert_eq!(
+            edited(&config(json!({"include": {"services": ["checkout"]}}))).await,
+            [true, false, false, false]
+        );
+        assert_eq!(
+            edited(&config(
+                json!({"include": {"match_type": "regexp", "services": ["^checkout"]}})
+            ))
+            .await,
+            [true, true, false, false]
+        );
+        assert_eq!(
+            edited(&config(json!({"exclude": {"match_type": "regexp", "services": ["legacy"]}})))
+                .await,
+            [true, true, false, true]
+        );
+        assert_eq!(
+            edited(&config(json!({
+                "include": {"match_type": "regexp", "services": ["checkout"]},
+                "exclude": {"services": ["checkout-v2"]},
+            })))
+            .await,
+            [true, false, false, false]
+        );
+        let bad = ProcessorConfig::parse(
+            "attributes",
+            json!({"include": {"match_type": "regexp", "services": ["("]}}),
+            "processors.attributes",
+        )
+        .unwrap_err();
+        assert_eq!(bad.path, "processors.attributes.include");
+        assert!(bad.message.contains("invalid pattern"), "{}", bad.message);
+        let bad = ProcessorConfig::parse(
+            "attributes",
+            json!({"include": {"match_type": "strict", "span_names": ["x"]}}),
+            "processors.attributes",
+        )
+        .unwrap_err();
+        assert_eq!(bad.path, "processors.attributes.include.span_names");
     }
 
     #[test]
