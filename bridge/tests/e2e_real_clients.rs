@@ -204,6 +204,50 @@ async fn python_otel_otlp_http_protobuf() {
     .await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_otel_otlp_grpc() {
+    run_case(Case {
+        name: "node OpenTelemetry SDK exporter-trace-otlp-grpc → OTLP gRPC",
+        runtime: Runtime::Node { script: "otel_sdk_emit.js" },
+        mode: "otlp-grpc",
+        receiver: Receiver::OtlpGrpc,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_otel_otlp_http_protobuf() {
+    run_case(Case {
+        name: "node OpenTelemetry SDK exporter-trace-otlp-proto → OTLP/HTTP protobuf",
+        runtime: Runtime::Node { script: "otel_sdk_emit.js" },
+        mode: "otlp-http-protobuf",
+        receiver: Receiver::OtlpHttp,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_otel_otlp_http_json() {
+    run_case(Case {
+        name: "node OpenTelemetry SDK exporter-trace-otlp-http → OTLP/HTTP JSON",
+        runtime: Runtime::Node { script: "otel_sdk_emit.js" },
+        mode: "otlp-http-json",
+        receiver: Receiver::OtlpHttp,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_otel_zipkin_exporter_json() {
+    run_case(Case {
+        name: "node OpenTelemetry SDK exporter-zipkin → Zipkin /api/v2/spans JSON",
+        runtime: Runtime::Node { script: "otel_sdk_emit.js" },
+        mode: "zipkin-json",
+        receiver: Receiver::Zipkin,
+    })
+    .await;
+}
+
 /// A change to an emitter line, and what it changes.
 type Mutation = (&'static str, fn(&mut J));
 
