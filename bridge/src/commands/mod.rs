@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod loadgen;
 pub mod run;
 pub mod translate;
 pub mod validate;
