@@ -8,7 +8,7 @@ use super::server::{bind_tcp, serve, ServerConfig};
 use super::{Listening, ReceiverContext, StartError};
 use crate::error::ReceiveError;
 use crate::grpc::{BoxFuture, UnaryMethod, UnaryServer};
-use crate::telemetry::metrics::Kind;
+use crate::telemetry::metrics::{ComponentMetrics, Kind};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -70,7 +70,7 @@ pub async fn start(
     if let Some(grpc) = &protocols.grpc {
         let (listener, bound) = bind_tcp(&ctx, "grpc", &grpc.endpoint_or(GRPC_PORT)).await?;
         let ingest = ingest(&ctx, "grpc", grpc);
-        let method = ExportMethod { ingest };
+        let method = ExportMethod { ingest, max_body: grpc.max_request_body_size.0 as usize };
         let service = UnaryServer::new(method, grpc.max_decompressed_size.0 as usize);
         let router = tonic::service::Routes::new(service).into_axum_router();
         serve(&ctx, listener, router, grpc.max_concurrent_connections);
@@ -111,6 +111,7 @@ fn partial_success(outcome: &Outcome) -> ExportTraceServiceResponse {
 
 struct ExportMethod {
     ingest: Ingest,
+    max_body: usize,
 }
 
 impl UnaryMethod for ExportMethod {
@@ -123,8 +124,23 @@ impl UnaryMethod for ExportMethod {
         request: tonic::Request<Bytes>,
     ) -> BoxFuture<Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status>> {
         let ingest = self.ingest.clone();
+        let max_body = self.max_body;
         Box::pin(async move {
+            // tonic applies one limit (max_decompressed_size) to a message both as sent and decompressed, so
+            // the limit on what was sent is checked here for uncompressed messages.
+            let compressed = request
+                .metadata()
+                .get("grpc-encoding")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|encoding| encoding != "identity");
             let body = request.into_inner();
+            if !compressed && body.len() > max_body {
+                ComponentMetrics::add(&ingest.metrics.errors, 1);
+                let error = ReceiveError::TooLarge(format!(
+                    "request body larger than the limit of {max_body} bytes (max_request_body_size)"
+                ));
+                return Err(error.to_status());
+            }
             match ingest.push(Format::OtlpProto, &body).await {
                 Ok(outcome) => Ok(tonic::Response::new(partial_success(&outcome))),
                 Err(error) => Err(error.to_status()),
