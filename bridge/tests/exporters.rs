@@ -819,3 +819,188 @@ fn bad_settings_are_reported_with_their_key_path() {
         problems(json!({ "otlphttp": { "endpoint": "http://h:4318", "compression": "zstd" } }));
     assert!(text.contains("exporters.otlphttp.compression"), "{text}");
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// TLS: a test CA (EC P-256, valid to 2126) signing a server certificate for 127.0.0.1 / localhost and a
+// client certificate. Made with openssl once; the servers below are tonic's rustls servers.
+
+const CA_CERT: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIBoDCCAUegAwIBAgIUU+JnI1kRptgsukgEt+kbnW0vnHkwCgYIKoZIzj0EAwIw\n\
+HTEbMBkGA1UEAwwSb3RlbGJyaWRnZSB0ZXN0IENBMCAXDTI2MTEyNTEwMzgxNloY\n\
+DzIxMjYxMTAxMTAzODE2WjAdMRswGQYDVQQDDBJvdGVsYnJpZGdlIHRlc3QgQ0Ew\n\
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQOreo47lDFLXFkOZnEgxlmGDOK1zkX\n\
+2z1YB1x9khrL6LTLfdTr+MUvom1yQwmdJquUMiGRLcS6PHsqpPeSqeD2o2MwYTAd\n\
+BgNVHQ4EFgQUlppFJeXFaGAKYFJfhSl2G6GB0sIwHwYDVR0jBBgwFoAUlppFJeXF\n\
+aGAKYFJfhSl2G6GB0sIwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAQYw\n\
+CgYIKoZIzj0EAwIDRwAwRAIgBbhqQ7+6SmZ/ED+qWJ3aPv/s6muasAdRqdmt2dCF\n\
+Z1cCIAThz9WK6JV8bOnHn2juXZ2OyjFSOlQ1u6600G9Qq3S5\n\
+-----END CERTIFICATE-----\n";
+
+const SERVER_CERT: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIByDCCAW6gAwIBAgIUegApFKhCKgNMkSNjRIFh2CeGE0QwCgYIKoZIzj0EAwIw\n\
+HTEbMBkGA1UEAwwSb3RlbGJyaWRnZSB0ZXN0IENBMCAXDTI2MTEyNTEwMzgxNloY\n\
+DzIxMjYxMTAxMTAzODE2WjAUMRIwEAYDVQQDDAlsb2NhbGhvc3QwWTATBgcqhkjO\n\
+PQIBBggqhkjOPQMBBwNCAASjMNaqqiBvcT4RBZB6nILbHYqax3yVODeeVTA1XNDO\n\
+qr5d0gH5CpKqlpHIKfGN9eCeeThvTcYgo/lwqkTQ1p+4o4GSMIGPMAwGA1UdEwEB\n\
+/wQCMAAwDgYDVR0PAQH/BAQDAgeAMBMGA1UdJQQMMAoGCCsGAQUFBwMBMBoGA1Ud\n\
+EQQTMBGCCWxvY2FsaG9zdIcEfwAAATAdBgNVHQ4EFgQUsztjYcpfmad1ldmlt363\n\
+YMz5h2kwHwYDVR0jBBgwFoAUlppFJeXFaGAKYFJfhSl2G6GB0sIwCgYIKoZIzj0E\n\
+AwIDSAAwRQIhANhaD8NNfHzgeeIv55pS68osG/pUJB79B+rtLD3LP6nRAiByjVRf\n\
+XzfdIycGnashAGiMz1wDmtIxbgWrP6dOejZ1zw==\n\
+-----END CERTIFICATE-----\n";
+
+const SERVER_KEY: &str = "\
+-----BEGIN PRIVATE KEY-----\n\
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgp5rGNpL1PGzf9LFS\n\
+uTUqkuVxHLXqUkrU7x+ngNQTKJ+hRANCAASjMNaqqiBvcT4RBZB6nILbHYqax3yV\n\
+ODeeVTA1XNDOqr5d0gH5CpKqlpHIKfGN9eCeeThvTcYgo/lwqkTQ1p+4\n\
+-----END PRIVATE KEY-----\n";
+
+const CLIENT_CERT: &str = "\
+-----BEGIN CERTIFICATE-----\n\
+MIIBsTCCAVigAwIBAgIUegApFKhCKgNMkSNjRIFh2CeGE0UwCgYIKoZIzj0EAwIw\n\
+HTEbMBkGA1UEAwwSb3RlbGJyaWRnZSB0ZXN0IENBMCAXDTI2MTEyNTEwMzgxNloY\n\
+DzIxMjYxMTAxMTAzODE2WjAcMRowGAYDVQQDDBFvdGVsYnJpZGdlIGNsaWVudDBZ\n\
+MBMGByqGSM49AgEGCCqGSM49AwEHA0IABM7ZS8ZgelpVs13qnu1BIyVbkC3geDPn\n\
+p3P+UtdlcBBUoU+qb2FwmFrgH7/fS3yUIrqo9dvnsnldCqEshYrm3lmjdTBzMAwG\n\
+A1UdEwEB/wQCMAAwDgYDVR0PAQH/BAQDAgeAMBMGA1UdJQQMMAoGCCsGAQUFBwMC\n\
+MB0GA1UdDgQWBBQ2adhJ1s1RoVaHKSigw7Z0d4AvsTAfBgNVHSMEGDAWgBSWmkUl\n\
+5cVoYApgUl+FKXYboYHSwjAKBggqhkjOPQQDAgNHADBEAiAYF+jkDUhLd5tCrZY6\n\
+7TGEx3UsMVu7tmFTvMzTEddtpwIgCZuUgZd/qPPOChjmwQdk7dmC6bvNaSykWxY0\n\
+bJGpzNk=\n\
+-----END CERTIFICATE-----\n";
+
+const CLIENT_KEY: &str = "\
+-----BEGIN PRIVATE KEY-----\n\
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgO4oQtYKB1234Rgeq\n\
+YeaKsl+Y2hCn7IVhpzRnL0yA8EmhRANCAATO2UvGYHpaVbNd6p7tQSMlW5At4Hgz\n\
+56dz/lLXZXAQVKFPqm9hcJha4B+/30t8lCK6qPXb57J5XQqhLIWK5t5Z\n\
+-----END PRIVATE KEY-----\n";
+
+/// Writes the PEM files into a fresh folder and returns their paths by name.
+fn tls_files(test: &str) -> BTreeMap<&'static str, String> {
+    let dir =
+        std::env::temp_dir().join(format!("otelbridge-exporters-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = BTreeMap::new();
+    for (name, pem) in [("ca", CA_CERT), ("client_cert", CLIENT_CERT), ("client_key", CLIENT_KEY)] {
+        let path = dir.join(format!("{name}.pem"));
+        std::fs::write(&path, pem).unwrap();
+        paths.insert(name, path.display().to_string());
+    }
+    paths
+}
+
+/// Serves `routes` over TLS on 127.0.0.1 (HTTP/2 only), asking for a client certificate from the test CA
+/// when `mutual`.
+fn start_tls_server(routes: tonic::service::Routes, mutual: bool) -> SocketAddr {
+    use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
+    let address = free_address();
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(SERVER_CERT, SERVER_KEY));
+    if mutual {
+        tls = tls.client_ca_root(Certificate::from_pem(CA_CERT));
+    }
+    let server = Server::builder().tls_config(tls).unwrap().add_routes(routes);
+    tokio::spawn(async move { server.serve(address).await.unwrap() });
+    address
+}
+
+/// An OTLP/gRPC Export method recording the request messages.
+struct OtlpExport(Arc<Mutex<Vec<Bytes>>>);
+
+impl UnaryMethod for OtlpExport {
+    type Response = ExportTraceServiceResponse;
+    const SERVICE: &'static str = "opentelemetry.proto.collector.trace.v1.TraceService";
+    const PATH: &'static str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+    fn call(
+        &self,
+        request: tonic::Request<Bytes>,
+    ) -> BoxFuture<Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status>> {
+        let log = self.0.clone();
+        Box::pin(async move {
+            log.lock().unwrap().push(request.into_inner());
+            Ok(tonic::Response::new(ExportTraceServiceResponse::default()))
+        })
+    }
+}
+
+#[tokio::test]
+async fn otlp_grpc_over_mutual_tls_with_a_private_ca() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let routes = tonic::service::Routes::new(UnaryServer::new(OtlpExport(log.clone()), 64 << 20));
+    let address = start_tls_server(routes, true);
+    let files = tls_files("grpc-mtls");
+    // No scheme: TLS, as in the Collector.
+    let running = start(
+        "otlp",
+        json!({
+            "endpoint": format!("127.0.0.1:{}", address.port()),
+            "tls": { "ca_file": files["ca"], "cert_file": files["client_cert"], "key_file": files["client_key"] },
+        }),
+    )
+    .await;
+    send(&running).await;
+    assert!(wait_until(Duration::from_secs(10), || !log.lock().unwrap().is_empty()).await);
+    let bodies: Vec<Vec<u8>> = log.lock().unwrap().iter().map(|b| b.to_vec()).collect();
+    assert_eq!(decode_all(Format::OtlpProto, &bodies), vec![sent()]);
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn otlp_grpc_refuses_a_server_its_ca_does_not_vouch_for() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let routes = tonic::service::Routes::new(UnaryServer::new(OtlpExport(log.clone()), 64 << 20));
+    let address = start_tls_server(routes, false);
+    // The built-in roots do not know the test CA.
+    let running =
+        start("otlp", json!({ "endpoint": format!("https://127.0.0.1:{}", address.port()) })).await;
+    send(&running).await;
+    let m = metrics(&running, "otlp");
+    assert!(
+        wait_until(Duration::from_secs(10), || m.send_failed.load(Ordering::Relaxed) >= SENT_SPANS)
+            .await
+    );
+    assert!(log.lock().unwrap().is_empty());
+    assert_eq!(m.sent.load(Ordering::Relaxed), 0);
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn otlphttp_over_https_with_a_private_ca_or_without_verification() {
+    let state = Arc::new(HttpSinkState {
+        requests: Mutex::new(Vec::new()),
+        script: Mutex::new(VecDeque::new()),
+        default: Reply::status(200),
+    });
+    let app = axum::Router::new().fallback(handle).with_state(state.clone());
+    let address = start_tls_server(tonic::service::Routes::from(app), true);
+    let files = tls_files("https");
+    let tls = json!({ "ca_file": files["ca"], "cert_file": files["client_cert"], "key_file": files["client_key"] });
+    let running = start(
+        "otlphttp",
+        json!({ "endpoint": format!("https://127.0.0.1:{}", address.port()), "tls": tls }),
+    )
+    .await;
+    send(&running).await;
+    assert!(
+        wait_until(Duration::from_secs(10), || !state.requests.lock().unwrap().is_empty()).await
+    );
+    let body = state.requests.lock().unwrap()[0].body.clone();
+    assert_eq!(decode_all(Format::OtlpProto, &[body]), vec![sent()]);
+    running.shutdown().await;
+
+    // insecure_skip_verify: the test CA is not given, the server is taken anyway (client cert still sent).
+    let tls = json!({ "insecure_skip_verify": true, "cert_file": files["client_cert"], "key_file": files["client_key"] });
+    let running = start(
+        "otlphttp",
+        json!({ "endpoint": format!("https://localhost:{}", address.port()), "tls": tls }),
+    )
+    .await;
+    send(&running).await;
+    assert!(
+        wait_until(Duration::from_secs(10), || state.requests.lock().unwrap().len() >= 2).await
+    );
+    running.shutdown().await;
+}
