@@ -178,13 +178,18 @@ async fn export_http(State(state): State<HttpState>, headers: HeaderMap, body: B
         "application/x-protobuf" | "application/protobuf" => Encoding::Proto,
         "application/json" => Encoding::Json,
         _ => {
+            ComponentMetrics::add(&state.ingest.metrics.errors, 1);
             let error = ReceiveError::UnsupportedMediaType(content_type.to_string());
             return error_response(&error, Encoding::Json);
         }
     };
     let body = match read_body(&headers, body, state.limits).await {
         Ok(body) => body,
-        Err(error) => return error_response(&error, encoding),
+        Err(error) => {
+            // Too large, a gzip bomb, bad compression: the decoder never sees it, so count it here.
+            ComponentMetrics::add(&state.ingest.metrics.errors, 1);
+            return error_response(&error, encoding);
+        }
     };
     let format = if encoding == Encoding::Proto { Format::OtlpProto } else { Format::OtlpJson };
     match state.ingest.push(format, &body).await {
