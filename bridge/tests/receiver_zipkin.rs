@@ -666,3 +666,44 @@ async fn config_is_the_collectors_with_the_server_limits() {
     assert_eq!(servers[0].max_request_body_size.0, 20 << 20);
     assert_eq!(servers[1].max_spans_per_request, 5);
 }
+
+/// Every real-client fixture, on the path users deploy: Zipkin in → OTLP/gRPC out, to a sink that records
+/// what arrives.
+#[tokio::test]
+async fn every_fixture_reaches_an_otlp_backend_unchanged() {
+    let sink = otelbridge::testing::OtlpSink::start().await.unwrap();
+    let config = otelbridge::config::from_tree(json!({
+        "receivers": {"zipkin": {"endpoint": "127.0.0.1:0"}},
+        "exporters": {"otlp": {"endpoint": sink.endpoint()}},
+        "pipelines": {"traces": {"receivers": ["zipkin"], "exporters": ["otlp"]}},
+        "service": {"admin": {"endpoint": "127.0.0.1:0"}},
+    }))
+    .unwrap();
+    let running = otelbridge::service::start(config).await.unwrap();
+    let base = format!("http://{}", running.address("zipkin", "http").unwrap());
+    let client = reqwest::Client::new();
+    let mut want = Vec::new();
+    for (dir, path, format) in [
+        ("zipkin-json", "/api/v2/spans", Format::ZipkinJson),
+        ("zipkin-proto", "/api/v2/spans", Format::ZipkinProto),
+        ("zipkin-v1-json", "/api/v1/spans", Format::ZipkinV1Json),
+        ("zipkin-v1-thrift", "/api/v1/spans", Format::ZipkinV1Thrift),
+    ] {
+        for (case, meta, input) in fixtures(dir) {
+            let response = client
+                .post(format!("{base}{path}"))
+                .header("content-type", meta["content_type"].as_str().unwrap())
+                .header("content-encoding", "gzip")
+                .body(gzip(&input))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status().as_u16(), 202, "{case}");
+            want.extend(direct(format, &input));
+        }
+    }
+    let got = flatten(&sink.wait_for_spans(want.len() as u64, Duration::from_secs(15)).await);
+    assert_eq!(got.len(), want.len());
+    assert_eq!(sorted(got), sorted(want));
+    running.shutdown().await;
+}
