@@ -487,7 +487,7 @@ async fn otlphttp_posts_gzip_protobuf_with_headers_to_v1_traces() {
     assert_eq!(r.headers["content-type"], "application/x-protobuf");
     assert_eq!(r.headers["content-encoding"], "gzip", "gzip is the default");
     assert_eq!(r.headers["x-api-key"], "secret-1");
-    let received = decode_all(Format::OtlpProto, &[r.body.clone()]);
+    let received = decode_all(Format::OtlpProto, std::slice::from_ref(&r.body));
     assert_eq!(received, vec![sent()]);
     let m = metrics(&running, "otlphttp");
     assert!(
@@ -515,7 +515,7 @@ async fn otlphttp_json_encoding_and_traces_endpoint_as_written() {
     assert_eq!(r.path, "/custom/path");
     assert_eq!(r.headers["content-type"], "application/json");
     assert!(r.headers.get("content-encoding").is_none());
-    assert_eq!(decode_all(Format::OtlpJson, &[r.body.clone()]), vec![sent()]);
+    assert_eq!(decode_all(Format::OtlpJson, std::slice::from_ref(&r.body)), vec![sent()]);
     running.shutdown().await;
 }
 
@@ -581,7 +581,7 @@ async fn jaeger_thrift_http_posts_one_batch_per_request_with_basic_auth() {
         assert_eq!(r.headers["authorization"], "Basic amFlZ2VyOnMzY3JldA==");
         assert_eq!(r.headers["x-scope"], "prod");
         assert!(r.headers.get("content-encoding").is_none(), "no compression by default");
-        let decoded = decode_all(Format::JaegerThriftBinary, &[r.body.clone()]);
+        let decoded = decode_all(Format::JaegerThriftBinary, std::slice::from_ref(&r.body));
         assert_eq!(decoded.len(), 1, "exactly one Batch in the body");
     }
     let bodies: Vec<Vec<u8>> = requests.iter().map(|r| r.body.clone()).collect();
@@ -606,7 +606,11 @@ async fn zipkin_json_delivers_every_field() {
     assert!(r.headers.get("content-encoding").is_none());
     let list: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(list.as_array().map(Vec::len), Some(3));
-    assert_same(&decode_all(Format::ZipkinJson, &[r.body.clone()]), "zipkin-json", false);
+    assert_same(
+        &decode_all(Format::ZipkinJson, std::slice::from_ref(&r.body)),
+        "zipkin-json",
+        false,
+    );
     running.shutdown().await;
 }
 
@@ -623,7 +627,11 @@ async fn zipkin_proto_with_gzip_delivers_every_field() {
     let r = &requests[0];
     assert_eq!(r.headers["content-type"], "application/x-protobuf");
     assert_eq!(r.headers["content-encoding"], "gzip");
-    assert_same(&decode_all(Format::ZipkinProto, &[r.body.clone()]), "zipkin-proto", false);
+    assert_same(
+        &decode_all(Format::ZipkinProto, std::slice::from_ref(&r.body)),
+        "zipkin-proto",
+        false,
+    );
     let m = metrics(&running, "zipkin/proto");
     assert!(
         wait_until(Duration::from_secs(2), || m.sent.load(Ordering::Relaxed) == SENT_SPANS).await
@@ -697,7 +705,11 @@ async fn a_500_from_a_legacy_backend_is_retried() {
     send(&running).await;
     let requests = sink.wait_for_requests(3).await;
     assert_eq!(requests.len(), 3);
-    assert_same(&decode_all(Format::ZipkinJson, &[requests[2].body.clone()]), "zipkin-json", false);
+    assert_same(
+        &decode_all(Format::ZipkinJson, std::slice::from_ref(&requests[2].body)),
+        "zipkin-json",
+        false,
+    );
     running.shutdown().await;
 }
 
@@ -785,7 +797,11 @@ async fn zipkin_target_down_then_up_gets_the_data() {
     );
     let sink = HttpSink::start_on(address, Reply::status(202), vec![]).await;
     let requests = sink.wait_for_requests(1).await;
-    assert_same(&decode_all(Format::ZipkinJson, &[requests[0].body.clone()]), "zipkin-json", false);
+    assert_same(
+        &decode_all(Format::ZipkinJson, std::slice::from_ref(&requests[0].body)),
+        "zipkin-json",
+        false,
+    );
     running.shutdown().await;
 }
 
