@@ -14,8 +14,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -180,43 +180,83 @@ fn resolve(s: &FileStrategy, path: &str) -> Result<ServiceStrategy, String> {
     Ok(ServiceStrategy { strategy: main, operations: Some((default_probability, operations)) })
 }
 
-/// The JSON the agent answers: Thrift `SamplingStrategyResponse` field names; `legacy_enums` writes
-/// `strategyType` as Thrift 0.9.2's integer codes (the agent's `/` endpoint) instead of names.
+/// `SamplingStrategyResponse` as the agent writes it (field names and order of the Thrift struct; absent
+/// optional fields left out).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SamplingResponse {
+    strategy_type: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    probabilistic_sampling: Option<Rate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rate_limiting_sampling: Option<RateLimit>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation_sampling: Option<PerOperation>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rate {
+    sampling_rate: f64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RateLimit {
+    max_traces_per_second: i16,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PerOperation {
+    default_sampling_probability: f64,
+    default_lower_bound_traces_per_second: f64,
+    per_operation_strategies: Vec<OperationRate>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OperationRate {
+    operation: String,
+    probabilistic_sampling: Rate,
+}
+
+/// The answer for a service's strategy; `legacy_enums` writes `strategyType` as Thrift 0.9.2's integer
+/// codes (the agent's `/` endpoint) instead of names.
+pub fn response(s: &ServiceStrategy, legacy_enums: bool) -> SamplingResponse {
+    let (code, name) = match s.strategy {
+        Strategy::Probabilistic(_) => (0, "PROBABILISTIC"),
+        Strategy::RateLimiting(_) => (1, "RATE_LIMITING"),
+    };
+    SamplingResponse {
+        strategy_type: if legacy_enums { json!(code) } else { json!(name) },
+        probabilistic_sampling: match s.strategy {
+            Strategy::Probabilistic(rate) => Some(Rate { sampling_rate: rate }),
+            Strategy::RateLimiting(_) => None,
+        },
+        rate_limiting_sampling: match s.strategy {
+            Strategy::RateLimiting(max) => Some(RateLimit { max_traces_per_second: max }),
+            Strategy::Probabilistic(_) => None,
+        },
+        operation_sampling: s.operations.as_ref().map(|(default_probability, operations)| {
+            PerOperation {
+                default_sampling_probability: *default_probability,
+                default_lower_bound_traces_per_second: 0.0,
+                per_operation_strategies: operations
+                    .iter()
+                    .map(|(operation, rate)| OperationRate {
+                        operation: operation.clone(),
+                        probabilistic_sampling: Rate { sampling_rate: *rate },
+                    })
+                    .collect(),
+            }
+        }),
+    }
+}
+
+/// [`response`] as a JSON value.
 pub fn response_json(s: &ServiceStrategy, legacy_enums: bool) -> Value {
-    let mut out = Map::new();
-    match s.strategy {
-        Strategy::Probabilistic(rate) => {
-            out.insert(
-                "strategyType".into(),
-                if legacy_enums { json!(0) } else { json!("PROBABILISTIC") },
-            );
-            out.insert("probabilisticSampling".into(), json!({ "samplingRate": rate }));
-        }
-        Strategy::RateLimiting(max) => {
-            out.insert(
-                "strategyType".into(),
-                if legacy_enums { json!(1) } else { json!("RATE_LIMITING") },
-            );
-            out.insert("rateLimitingSampling".into(), json!({ "maxTracesPerSecond": max }));
-        }
-    }
-    if let Some((default_probability, operations)) = &s.operations {
-        let per_operation: Vec<Value> = operations
-            .iter()
-            .map(|(operation, rate)| {
-                json!({"operation": operation, "probabilisticSampling": {"samplingRate": rate}})
-            })
-            .collect();
-        out.insert(
-            "operationSampling".into(),
-            json!({
-                "defaultSamplingProbability": default_probability,
-                "defaultLowerBoundTracesPerSecond": 0.0,
-                "perOperationStrategies": per_operation,
-            }),
-        );
-    }
-    Value::Object(out)
+    serde_json::to_value(response(s, legacy_enums)).unwrap_or_default()
 }
 
 /// Binds and serves the remote-sampling endpoint.
@@ -240,24 +280,24 @@ pub(super) async fn start(
 
 type Params = Query<Vec<(String, String)>>;
 
-/// The one `service` parameter, or the agent's 400.
-fn service(params: &[(String, String)]) -> Result<&str, Response> {
+/// The one `service` parameter; the agent answers 400 otherwise.
+fn service(params: &[(String, String)]) -> Option<&str> {
     let mut services = params.iter().filter(|(k, _)| k == "service");
     match (services.next(), services.next()) {
-        (Some((_, service)), None) => Ok(service),
-        _ => Err((StatusCode::BAD_REQUEST, "'service' parameter must be provided once\n")
-            .into_response()),
+        (Some((_, service)), None) => Some(service),
+        _ => None,
     }
 }
 
+fn missing_service() -> Response {
+    (StatusCode::BAD_REQUEST, "'service' parameter must be provided once\n").into_response()
+}
+
 fn answer(strategies: &Strategies, params: &[(String, String)], legacy_enums: bool) -> Response {
-    match service(params) {
-        Ok(service) => {
-            let json = response_json(strategies.for_service(service), legacy_enums);
-            ([(header::CONTENT_TYPE, "application/json")], json.to_string()).into_response()
-        }
-        Err(response) => response,
-    }
+    let Some(service) = service(params) else { return missing_service() };
+    let body = response(strategies.for_service(service), legacy_enums);
+    let body = serde_json::to_string(&body).unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `GET /sampling?service=` (and the collector's `/api/sampling`): names for enums.
@@ -277,8 +317,8 @@ async fn serve_legacy(
 
 async fn serve_baggage(Query(params): Params) -> Response {
     match service(&params) {
-        Ok(_) => ([(header::CONTENT_TYPE, "application/json")], "[]").into_response(),
-        Err(response) => response,
+        Some(_) => ([(header::CONTENT_TYPE, "application/json")], "[]").into_response(),
+        None => missing_service(),
     }
 }
 
