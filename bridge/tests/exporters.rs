@@ -524,7 +524,11 @@ async fn jaeger_grpc_sends_one_post_spans_per_resource_with_metadata_and_gzip() 
     let (address, log) = start_jaeger_collector().await;
     let running = start(
         "jaeger",
-        json!({ "endpoint": format!("http://{address}"), "headers": { "X-Tenant": "team-a" } }),
+        json!({
+            "endpoint": format!("http://{address}"),
+            "headers": { "X-Tenant": "team-a" },
+            "compression": "gzip",
+        }),
     )
     .await;
     send(&running).await;
@@ -533,7 +537,7 @@ async fn jaeger_grpc_sends_one_post_spans_per_resource_with_metadata_and_gzip() 
     assert_eq!(calls.len(), 2, "one PostSpans per resource");
     for (headers, _) in &calls {
         assert_eq!(headers["x-tenant"], "team-a");
-        assert_eq!(headers["grpc-encoding"], "gzip", "gzip is the default");
+        assert_eq!(headers["grpc-encoding"], "gzip");
     }
     // Each call is one batch with its own process.
     let services: Vec<String> = calls
@@ -1017,6 +1021,53 @@ async fn otlphttp_over_https_with_a_private_ca_or_without_verification() {
     send(&running).await;
     assert!(
         wait_until(Duration::from_secs(10), || state.requests.lock().unwrap().len() >= 2).await
+    );
+    running.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The exporter the OTEL_EXPORTER_OTLP_* variables ask for, as `otelbridge run` without a config builds it.
+
+#[tokio::test]
+async fn the_otlp_exporter_from_the_sdk_environment_variables_delivers() {
+    let sink = OtlpSink::start().await.unwrap();
+    let env: Vec<(String, String)> = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", sink.endpoint()),
+        ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=abc%20def".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let tree = otelbridge::commands::run::default_tree(&env);
+    assert_eq!(tree["pipelines"]["traces"]["exporters"], json!(["file", "otlp/env"]));
+    let settings = tree["exporters"]["otlp/env"].clone();
+    assert_eq!(settings["headers"], json!({ "x-api-key": "abc def" }));
+    let running = start("otlp/env", settings).await;
+    send(&running).await;
+    let received = sink.wait_for_spans(SENT_SPANS, Duration::from_secs(10)).await;
+    assert_eq!(received, vec![sent()]);
+    running.shutdown().await;
+
+    // http/protobuf: an otlphttp exporter posting to <endpoint>/v1/traces.
+    let http = HttpSink::start(Reply::status(200), vec![]).await;
+    let env: Vec<(String, String)> = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", http.url("")),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf".to_string()),
+        ("OTEL_EXPORTER_OTLP_COMPRESSION", "none".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let tree = otelbridge::commands::run::default_tree(&env);
+    let settings = tree["exporters"]["otlphttp/env"].clone();
+    let running = start("otlphttp/env", settings).await;
+    send(&running).await;
+    let requests = http.wait_for_requests(1).await;
+    assert_eq!(requests[0].path, "/v1/traces");
+    assert!(requests[0].headers.get("content-encoding").is_none());
+    assert_eq!(
+        decode_all(Format::OtlpProto, std::slice::from_ref(&requests[0].body)),
+        vec![sent()]
     );
     running.shutdown().await;
 }

@@ -1,6 +1,7 @@
 //! The `jaeger` exporter: Jaeger gRPC `jaeger.api_v2.CollectorService/PostSpans` to a Jaeger collector
 //! (port 14250), one `PostSpansRequest` per OTLP resource so every batch carries its process at batch level,
-//! as the Collector's removed Jaeger exporter did. Same `tls` / `headers` / `compression` settings as `otlp`.
+//! as the Collector's removed Jaeger exporter did. Same `tls` / `headers` / `compression` settings as `otlp`
+//! (but no compression by default).
 //!
 //! A batch of several resources is several calls; when a later call fails, a retry sends the earlier
 //! resources again (Jaeger stores a repeated span twice under the same ids).
@@ -35,7 +36,8 @@ pub struct JaegerExporterConfig {
     pub tls: TlsClientConfig,
     /// gRPC metadata sent with every call. Names are lower-cased.
     pub headers: BTreeMap<String, String>,
-    /// `gzip` (default) or `none`.
+    /// `none` (default: older Jaeger collectors have no gzip decompressor and answer `Unimplemented`, see
+    /// jaegertracing/jaeger#3235) or `gzip`.
     pub compression: Compression,
     /// Time limit of one call, connecting included. Default `5s`.
     pub timeout: ConfigDuration,
@@ -51,7 +53,7 @@ impl Default for JaegerExporterConfig {
             endpoint: String::new(),
             tls: TlsClientConfig::default(),
             headers: BTreeMap::new(),
-            compression: Compression::Gzip,
+            compression: Compression::None,
             timeout: ConfigDuration::secs(5),
             sending_queue: QueueConfig::default(),
             retry_on_failure: RetryConfig::default(),
