@@ -4,7 +4,9 @@
 //! - `consume` appends the request to a buffer and returns as soon as it is there, so the sender is answered
 //!   before the batch goes on. When the buffer holds `send_batch_size` spans, a sender task passes batches to
 //!   the next stage (split to at most `send_batch_max_size` spans when that is set); the same task passes on
-//!   whatever is buffered every `timeout`; [`Consumer::flush`] (at shutdown) passes on the rest.
+//!   whatever is buffered every `timeout`; [`Consumer::flush`] (at shutdown) passes on the rest, and requests
+//!   that still arrive after it go straight on. Spans still buffered when `stop` ends the sender task without
+//!   a flush are counted as dropped (reason `shutdown`).
 //! - The buffer is bounded to twice the batch size (see [`BatchConfig::buffer_limit`]). While the next stage
 //!   is blocked (exporter queues full) and the buffer is at its bound, `consume` waits for room, so
 //!   backpressure still reaches the sender; it gives up with `ShuttingDown` if the service stops meanwhile.
@@ -22,7 +24,6 @@ use crate::telemetry::metrics::{ComponentMetrics, DropReason};
 use async_trait::async_trait;
 use serde::{Deserialize, Deserializer};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -85,6 +86,18 @@ impl BatchConfig {
 struct Buffer {
     requests: VecDeque<Traces>,
     spans: usize,
+    /// Set by `flush` (under the same lock as the pushes, so nothing is pushed after the last drain).
+    flushed: bool,
+}
+
+/// What became of a request offered to the buffer.
+enum Push {
+    /// In the buffer; `true` when a batch is ready to go.
+    Buffered(bool),
+    /// No room yet.
+    Full,
+    /// The shutdown flush happened: nothing will send the buffer any more.
+    Flushed,
 }
 
 /// The processor. Built by [`build`], which also starts its sender task.
@@ -98,8 +111,6 @@ pub struct BatchProcessor {
     room: Notify,
     /// One batch on its way at a time, so batches leave in order.
     sending: tokio::sync::Mutex<()>,
-    /// Set by `flush`: later requests go straight on.
-    flushed: AtomicBool,
     next: Arc<dyn Consumer>,
     metrics: Arc<ComponentMetrics>,
     stop: CancellationToken,
@@ -111,16 +122,19 @@ impl BatchProcessor {
         self.buffer.lock().unwrap_or_else(|e| e.into_inner()).spans
     }
 
-    /// Appends `traces` if there is room (taking it out of the option); says whether a batch is ready.
-    fn try_push(&self, traces: &mut Option<Traces>, n: usize) -> Option<bool> {
+    /// Appends `traces` if there is room (taking it out of the option).
+    fn try_push(&self, traces: &mut Option<Traces>, n: usize) -> Push {
         let mut buffer = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        if buffer.flushed {
+            return Push::Flushed;
+        }
         if buffer.spans != 0 && buffer.spans + n > self.limit {
-            return None;
+            return Push::Full;
         }
         buffer.requests.extend(traces.take());
         buffer.spans += n;
         let size = self.config.send_batch_size;
-        Some(self.config.timeout.0.is_zero() || (size > 0 && buffer.spans >= size))
+        Push::Buffered(self.config.timeout.0.is_zero() || (size > 0 && buffer.spans >= size))
     }
 
     /// Takes the next batch out of the buffer: everything when `all`, else only once `send_batch_size` is
@@ -211,6 +225,21 @@ impl BatchProcessor {
                 _ = ticks.tick(), if !timeout.is_zero() => self.send_ready(true).await,
             }
         }
+        // Normally `flush` emptied the buffer before `stop`; whatever is left now is lost, and counted.
+        let left = {
+            let mut buffer = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+            buffer.flushed = true; // later requests pass straight on
+            buffer.requests.clear();
+            std::mem::take(&mut buffer.spans)
+        };
+        if left > 0 {
+            self.metrics.dropped(DropReason::Shutdown, left as u64);
+            tracing::warn!(
+                processor = self.metrics.id(),
+                spans = left,
+                "batch buffer dropped at shutdown"
+            );
+        }
     }
 }
 
@@ -257,24 +286,28 @@ impl Consumer for BatchProcessor {
         if n == 0 {
             return Ok(());
         }
-        if self.flushed.load(Ordering::Acquire) {
-            // After the shutdown flush nothing would send the buffer: pass straight on.
-            let result = self.next.consume(traces).await;
-            let counter =
-                if result.is_ok() { &self.metrics.accepted } else { &self.metrics.refused };
-            ComponentMetrics::add(counter, n as u64);
-            return result;
-        }
         let mut traces = Some(traces);
         loop {
             let room = self.room.notified();
             tokio::pin!(room);
             room.as_mut().enable(); // registered before the check, so a wake-up in between is not lost
-            if let Some(ready) = self.try_push(&mut traces, n) {
-                if ready {
-                    self.full.notify_one();
+            match self.try_push(&mut traces, n) {
+                Push::Buffered(ready) => {
+                    if ready {
+                        self.full.notify_one();
+                    }
+                    return Ok(());
                 }
-                return Ok(());
+                Push::Flushed => {
+                    // After the shutdown flush nothing would send the buffer: pass straight on.
+                    let Some(traces) = traces.take() else { return Ok(()) };
+                    let result = self.next.consume(traces).await;
+                    let counter =
+                        if result.is_ok() { &self.metrics.accepted } else { &self.metrics.refused };
+                    ComponentMetrics::add(counter, n as u64);
+                    return result;
+                }
+                Push::Full => {}
             }
             tokio::select! {
                 _ = &mut room => {}
@@ -287,7 +320,8 @@ impl Consumer for BatchProcessor {
     }
 
     async fn flush(&self) {
-        self.flushed.store(true, Ordering::Release);
+        self.buffer.lock().unwrap_or_else(|e| e.into_inner()).flushed = true;
+        self.room.notify_waiters();
         self.send_ready(true).await;
     }
 }
@@ -316,7 +350,6 @@ pub fn start(
         full: Notify::new(),
         room: Notify::new(),
         sending: tokio::sync::Mutex::new(()),
-        flushed: AtomicBool::new(false),
         next,
         metrics,
         stop,
@@ -563,6 +596,33 @@ mod tests {
         stop.cancel();
         assert_eq!(waiting.await.unwrap(), Err(PipelineError::ShuttingDown));
         assert_eq!(ComponentMetrics::get(&metrics.refused), 1);
+    }
+
+    #[tokio::test]
+    async fn after_the_flush_requests_pass_straight_on() {
+        let (batch, recorder, metrics, stop) = setup(config(100, 0, Duration::from_secs(60)));
+        batch.consume(request("a", &["a1"])).await.unwrap();
+        batch.flush().await;
+        assert_eq!(recorder.names(), vec![vec!["a1"]]);
+        batch.consume(request("b", &["b1"])).await.unwrap();
+        assert_eq!(
+            recorder.names(),
+            vec![vec!["a1"], vec!["b1"]],
+            "not left in a buffer nobody sends"
+        );
+        assert_eq!(ComponentMetrics::get(&metrics.accepted), 2);
+        stop.cancel();
+    }
+
+    #[tokio::test]
+    async fn what_is_left_when_stopped_without_a_flush_is_counted() {
+        let (batch, recorder, metrics, stop) = setup(config(100, 0, Duration::from_secs(60)));
+        batch.consume(request("a", &["a1", "a2"])).await.unwrap();
+        stop.cancel();
+        assert!(eventually(|| metrics.dropped_count(DropReason::Shutdown) == 2).await);
+        assert_eq!(metrics_buffered(&batch), 0);
+        batch.consume(request("b", &["b1"])).await.unwrap();
+        assert_eq!(recorder.names(), vec![vec!["b1"]]);
     }
 
     fn metrics_buffered(batch: &BatchProcessor) -> usize {
