@@ -882,3 +882,64 @@ async fn service_end_to_end_with_file_exporter_and_metrics() {
     running.shutdown().await;
     std::fs::remove_file(&out).ok();
 }
+
+/// (resource, scope name, span) of every span, sorted by ids: the order of arrival is not the order sent.
+fn flatten(
+    requests: &[translators::ExportTraceServiceRequest],
+) -> Vec<(Vec<KeyValue>, String, Span)> {
+    let mut out: Vec<_> = requests
+        .iter()
+        .flat_map(|r| r.resource_spans.iter())
+        .flat_map(|rs| {
+            let resource = rs.resource.clone().unwrap_or_default().attributes;
+            rs.scope_spans.iter().flat_map(move |ss| {
+                let scope = ss.scope.clone().unwrap_or_default().name;
+                let resource = resource.clone();
+                ss.spans.iter().map(move |s| (resource.clone(), scope.clone(), s.clone()))
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.2.trace_id, &a.2.span_id).cmp(&(&b.2.trace_id, &b.2.span_id)));
+    out
+}
+
+#[tokio::test]
+async fn service_every_transport_to_an_otlp_sink_field_by_field() {
+    let sink = otelbridge::testing::OtlpSink::start().await.unwrap();
+    let local = json!({"endpoint": "127.0.0.1:0"});
+    let tree = json!({
+        "receivers": {"jaeger": {"protocols": {
+            "grpc": local, "thrift_http": local, "thrift_compact": local, "thrift_binary": local,
+        }}},
+        "exporters": {"otlp": {"endpoint": sink.endpoint()}},
+        "pipelines": {"traces": {"receivers": ["jaeger"], "exporters": ["otlp"]}},
+        "service": {"admin": {"endpoint": "127.0.0.1:0"}, "shutdown_timeout": "5s"},
+    });
+    let running =
+        otelbridge::service::start(otelbridge::config::from_tree(tree).unwrap()).await.unwrap();
+    let at = |transport| running.address("jaeger", transport).unwrap();
+    let mut want = Vec::new();
+    for case in ["python-jaeger-client", "python-otel-jaeger-exporter"] {
+        let input = fixture(&format!("jaeger-thrift-compact/{case}"));
+        udp_send(at("thrift_compact"), &input).await;
+        want.extend(decode_traces(Format::JaegerThriftCompact, &input).unwrap().requests);
+    }
+    let input = fixture("jaeger-thrift-agent-binary/node-jaeger-client-udp");
+    udp_send(at("thrift_binary"), &input).await;
+    want.extend(decode_traces(Format::JaegerThriftBinary, &input).unwrap().requests);
+    for case in ["node-jaeger-client-http", "python-otel-jaeger-exporter"] {
+        let input = fixture(&format!("jaeger-thrift-binary/{case}"));
+        let (status, body) = post(at("thrift_http"), "application/x-thrift", input.clone()).await;
+        assert_eq!(status, 202, "{case}: {body}");
+        want.extend(decode_traces(Format::JaegerThriftBinary, &input).unwrap().requests);
+    }
+    let input = post_spans_request(&[(21, "grpc-one"), (22, "grpc-two")]);
+    post_spans(at("grpc"), input.clone()).await.unwrap();
+    want.extend(decode_traces(Format::JaegerProto, &input).unwrap().requests);
+
+    let want = flatten(&want);
+    let got = flatten(&sink.wait_for_spans(want.len() as u64, Duration::from_secs(15)).await);
+    assert_eq!(got.len(), want.len());
+    assert_eq!(got, want);
+    running.shutdown().await;
+}
