@@ -6,6 +6,9 @@
 //! The Collector measures Go heap; this measures the process's resident set size (`VmRSS` in
 //! `/proc/self/status`), sampled every `check_interval` by a timer task that ends when the service stops.
 //! Where RSS cannot be read (not Linux), the limiter logs a warning once and lets everything through.
+//! There is no garbage collector to force, so above the hard limit the limiter does what it does above the soft
+//! one: refuse. RSS falls only as the allocator returns pages, so leaving the limited mode can lag a little
+//! behind the data being freed.
 
 use crate::config::duration::ConfigDuration;
 use crate::error::PipelineError;
