@@ -145,13 +145,13 @@ impl HttpTarget {
     /// [`ExportError`] saying whether to retry.
     pub async fn post(
         &self,
-        body: &[u8],
+        body: Vec<u8>,
         content_type: &'static str,
     ) -> Result<Answer, ExportError> {
         let mut request = self.client.post(self.url.clone()).header(CONTENT_TYPE, content_type);
         request = match self.compression {
-            Compression::Gzip => request.header(CONTENT_ENCODING, "gzip").body(gzip(body)),
-            Compression::None => request.body(body.to_vec()),
+            Compression::Gzip => request.header(CONTENT_ENCODING, "gzip").body(gzip(&body)),
+            Compression::None => request.body(body),
         };
         if let Some((user, password)) = &self.basic_auth {
             request = request.basic_auth(user, Some(password));

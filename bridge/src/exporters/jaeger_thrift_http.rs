@@ -117,7 +117,7 @@ impl Exporter for JaegerThriftHttpExporter {
     async fn export(&self, traces: &Traces) -> Result<(), ExportError> {
         for batch in encode_per_resource(traces, Format::JaegerThriftBinary, &self.metrics)? {
             ComponentMetrics::add(&self.metrics.bytes_out, batch.len() as u64);
-            self.target.post(&batch, "application/x-thrift").await?;
+            self.target.post(batch, "application/x-thrift").await?;
         }
         Ok(())
     }

@@ -145,7 +145,7 @@ impl Exporter for OtlpHttpExporter {
             }
         };
         ComponentMetrics::add(&self.metrics.bytes_out, bytes.len() as u64);
-        let answer = self.target.post(&bytes, content_type).await?;
+        let answer = self.target.post(bytes, content_type).await?;
         if let Some(response) = read_response(&answer.content_type, &answer.body) {
             count_partial_success(&self.metrics, response);
         }

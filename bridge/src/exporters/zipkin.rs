@@ -121,7 +121,7 @@ impl Exporter for ZipkinExporter {
             }
         }
         ComponentMetrics::add(&self.metrics.bytes_out, encoded.bytes.len() as u64);
-        self.target.post(&encoded.bytes, content_type).await?;
+        self.target.post(encoded.bytes, content_type).await?;
         Ok(())
     }
 }
