@@ -348,3 +348,51 @@ fn spans_in_first_message<'a, R: ProtocolReader<'a>>(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn socket_buffer_size_sets_so_rcvbuf() {
+        let address: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let default = bind_udp(address, 0).unwrap();
+        let default = socket2::SockRef::from(&default).recv_buffer_size().unwrap();
+        // Small enough for any rmem_max, different from the default.
+        let wanted = (default / 4).max(4096);
+        let sized = bind_udp(address, wanted as u64).unwrap();
+        let got = socket2::SockRef::from(&sized).recv_buffer_size().unwrap();
+        // Linux reports double the requested size (its bookkeeping overhead).
+        assert!(
+            got == wanted || got == 2 * wanted,
+            "wanted {wanted}, got {got} (default {default})"
+        );
+    }
+
+    #[test]
+    fn span_count_hint_reads_the_span_list_header() {
+        use translators::thrift::{CompactWriter, MessageType, ProtocolWriter};
+        let mut w = CompactWriter::new();
+        w.write_message_begin(EMIT_BATCH, MessageType::Oneway, 1);
+        w.write_struct_begin();
+        w.write_field_begin(TType::Struct, 1);
+        w.write_struct_begin();
+        w.write_field_begin(TType::Struct, 1);
+        w.write_struct_begin();
+        w.write_field_begin(TType::Binary, 1);
+        w.write_str("svc");
+        w.write_field_stop();
+        w.write_struct_end();
+        w.write_field_begin(TType::List, 2);
+        w.write_list_begin(TType::Struct, 7);
+        for _ in 0..7 {
+            w.write_struct_begin();
+            w.write_field_stop();
+            w.write_struct_end();
+        }
+        // Left unfinished: the hint reads no further than the list header.
+        let bytes = w.into_inner();
+        assert_eq!(span_count_hint(Protocol::Compact, &bytes), 7);
+        assert_eq!(span_count_hint(Protocol::Compact, b"junk"), 1);
+    }
+}
