@@ -91,9 +91,14 @@ pub fn serve(ctx: &ReceiverContext, listener: TcpListener, router: Router, max_c
             let permit = limit.clone().try_acquire_owned().ok();
             let router = router.clone();
             let over_limit = permit.is_none();
+            let refused = Arc::new(tokio::sync::Notify::new());
+            let refusing = refused.clone();
             let service =
                 hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
                     let router = router.clone();
+                    if over_limit {
+                        refusing.notify_one();
+                    }
                     async move {
                         if over_limit {
                             return Ok::<_, std::convert::Infallible>(too_many_connections(
@@ -109,6 +114,22 @@ pub fn serve(ctx: &ReceiverContext, listener: TcpListener, router: Router, max_c
             let builder = auto::Builder::new(TokioExecutor::new());
             let connection =
                 builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            if over_limit {
+                // Answer, then close: a client keeping this connection (a long-lived HTTP/2 channel) would
+                // otherwise be refused for ever, even after other connections have closed.
+                let stop = stop.clone();
+                tasks.spawn(async move {
+                    let mut connection = std::pin::pin!(connection);
+                    tokio::select! {
+                        _ = connection.as_mut() => return,
+                        _ = refused.notified() => {}
+                        _ = stop.cancelled() => {}
+                    }
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                });
+                continue;
+            }
             let connection = graceful.watch(connection);
             tasks.spawn(async move {
                 let _permit = permit;
