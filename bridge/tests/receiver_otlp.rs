@@ -731,3 +731,42 @@ async fn protobuf_spans_with_invalid_ids_are_rejected_one_by_one() {
     let names: Vec<&str> = got.iter().map(|o| o.span.name.as_str()).collect();
     assert_eq!(names, ["good", "good"]);
 }
+
+/// A gRPC client keeps one channel (one HTTP/2 connection). If that connection was over the limit, it is
+/// answered `Unavailable` and closed, so the client's next call reconnects and gets through once a slot is
+/// free, on the same channel.
+#[tokio::test]
+async fn a_grpc_channel_refused_over_the_limit_recovers() {
+    let bridge = Bridge::start(json!({"max_concurrent_connections": 1})).await;
+    let (_, input) = fixture(PROTO_CASES[0]);
+    let holder = tokio::net::TcpStream::connect(bridge.grpc()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", bridge.grpc()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let call = || {
+        otelbridge::grpc::call_unary::<ExportTraceServiceResponse>(
+            channel.clone(),
+            EXPORT,
+            tonic::Request::new(Bytes::from(input.clone())),
+            None,
+        )
+    };
+    let status = call().await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable, "{status:?}");
+    drop(holder);
+    let mut result = Err(status);
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        result = call().await.map(tonic::Response::into_inner);
+        if result.is_ok() {
+            break;
+        }
+    }
+    assert_eq!(result.unwrap(), ExportTraceServiceResponse::default());
+    let want = direct(Format::OtlpProto, &input);
+    bridge.wait_spans(want.len()).await;
+    assert_eq!(sorted(bridge.finish().await), sorted(want));
+}
