@@ -205,6 +205,28 @@ async fn python_otel_otlp_http_protobuf() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_otel_otlp_grpc_gzip() {
+    run_case(Case {
+        name: "python opentelemetry-exporter-otlp-proto-grpc, gzip → OTLP gRPC",
+        runtime: Runtime::Python { venv: "otel-otlp", script: "otel_otlp_emit.py" },
+        mode: "grpc-gzip",
+        receiver: Receiver::OtlpGrpc,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_otel_otlp_http_protobuf_gzip() {
+    run_case(Case {
+        name: "python opentelemetry-exporter-otlp-proto-http, gzip → OTLP/HTTP /v1/traces",
+        runtime: Runtime::Python { venv: "otel-otlp", script: "otel_otlp_emit.py" },
+        mode: "http-protobuf-gzip",
+        receiver: Receiver::OtlpHttp,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_otel_otlp_grpc() {
     run_case(Case {
         name: "node OpenTelemetry SDK exporter-trace-otlp-grpc → OTLP gRPC",
