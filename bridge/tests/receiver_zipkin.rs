@@ -432,7 +432,9 @@ async fn bad_bodies_and_content_types_are_refused_and_others_unaffected() {
     let good = std::fs::read(Path::new(FIXTURES).join("zipkin-json/py-zipkin/input.json")).unwrap();
     let v1 =
         std::fs::read(Path::new(FIXTURES).join("zipkin-v1-json/py-zipkin/input.json")).unwrap();
-    let cases: Vec<(&str, Option<&str>, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    // (path, Content-Type, Content-Encoding, body, status, what the answer must say)
+    type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "/api/v2/spans",
             Some("application/json"),
@@ -706,4 +708,53 @@ async fn every_fixture_reaches_an_otlp_backend_unchanged() {
     assert_eq!(got.len(), want.len());
     assert_eq!(sorted(got), sorted(want));
     running.shutdown().await;
+}
+
+/// A chunked body (no Content-Length) is cut off at `max_request_body_size` as it streams in.
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_413() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let bridge = Bridge::start(json!({"max_request_body_size": "16KiB"})).await;
+    let address = bridge.running.address("zipkin", "http").unwrap();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut request =
+        b"POST /api/v2/spans HTTP/1.1\r\nHost: zipkin\r\nContent-Type: application/json\r\n\
+Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            .to_vec();
+    for _ in 0..3 {
+        request.extend_from_slice(format!("{:x}\r\n", 8 << 10).as_bytes());
+        request.extend_from_slice(&[b' '; 8 << 10]);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    // The server may answer before reading it all; the answer is what matters.
+    let _ = stream.write_all(&request).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("max_request_body_size"), "{answer}");
+    assert_eq!(bridge.counter("errors", None).await, 1);
+    bridge.running.shutdown().await;
+}
+
+/// Senders speaking HTTP/2 without TLS (h2c, as Armeria-based Zipkin reporters can) are served too.
+#[tokio::test]
+async fn h2c_senders_are_served() {
+    let bridge = Bridge::start(json!({})).await;
+    let client = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+    let input =
+        std::fs::read(Path::new(FIXTURES).join("zipkin-proto/py-zipkin/input.bin")).unwrap();
+    let response = client
+        .post(format!("{}/api/v2/spans", bridge.base))
+        .header("content-type", "application/x-protobuf")
+        .body(input.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(response.status().as_u16(), 202);
+    let want = direct(Format::ZipkinProto, &input);
+    bridge.wait_spans(want.len()).await;
+    assert_eq!(sorted(bridge.finish().await), sorted(want));
 }
