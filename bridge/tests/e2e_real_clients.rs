@@ -46,6 +46,9 @@ enum Runtime {
 #[derive(Clone, Copy)]
 enum Receiver {
     JaegerCompact,
+    /// UDP compact plus the remote-sampling endpoint, serving a strategies file that gives only
+    /// the emitter's service (`interop-py-jaeger-remote-sampling-<run id>`) probability 1.0.
+    JaegerCompactRemoteSampling,
     JaegerBinary,
     JaegerThriftHttp,
     Zipkin,
@@ -55,7 +58,36 @@ enum Receiver {
 
 impl Receiver {
     fn is_udp(self) -> bool {
-        matches!(self, Receiver::JaegerCompact | Receiver::JaegerBinary)
+        matches!(
+            self,
+            Receiver::JaegerCompact
+                | Receiver::JaegerBinary
+                | Receiver::JaegerCompactRemoteSampling
+        )
+    }
+
+    /// Writes the strategies file into `dir` and returns what the `jaeger` receiver needs for the
+    /// remote-sampling endpoint on `endpoint`, or "" when this receiver has none.
+    fn sampling_config(self, endpoint: &str, dir: &Path, run_id: &str) -> String {
+        if !matches!(self, Receiver::JaegerCompactRemoteSampling) {
+            return String::new();
+        }
+        // Jaeger's strategies-file format. Every other service gets 0: a client served the
+        // default instead of its own strategy never samples, and its emitter fails.
+        let strategies = serde_json::json!({
+            "default_strategy": { "type": "probabilistic", "param": 0.0 },
+            "service_strategies": [{
+                "service": format!("interop-py-jaeger-remote-sampling-{run_id}"),
+                "type": "probabilistic",
+                "param": 1.0
+            }]
+        });
+        let path = dir.join("strategies.json");
+        std::fs::write(&path, strategies.to_string()).expect("write strategies file");
+        format!(
+            "    remote_sampling: {{ endpoint: \"{endpoint}\", strategies_file: \"{}\" }}\n",
+            path.display()
+        )
     }
 
     /// The `receivers:` block and the pipeline's receiver name.
@@ -67,7 +99,9 @@ impl Receiver {
             format!("  otlp:\n    protocols:\n      {protocol}: {{ endpoint: \"{endpoint}\" }}\n")
         };
         match self {
-            Receiver::JaegerCompact => (jaeger("thrift_compact"), "jaeger"),
+            Receiver::JaegerCompact | Receiver::JaegerCompactRemoteSampling => {
+                (jaeger("thrift_compact"), "jaeger")
+            }
             Receiver::JaegerBinary => (jaeger("thrift_binary"), "jaeger"),
             Receiver::JaegerThriftHttp => (jaeger("thrift_http"), "jaeger"),
             Receiver::Zipkin => (format!("  zipkin: {{ endpoint: \"{endpoint}\" }}\n"), "zipkin"),
@@ -79,9 +113,10 @@ impl Receiver {
     /// What the emitter is told to send to: host:port for UDP and gRPC, a base URL for HTTP.
     fn target(self, endpoint: &str) -> String {
         match self {
-            Receiver::JaegerCompact | Receiver::JaegerBinary | Receiver::OtlpGrpc => {
-                endpoint.to_string()
-            }
+            Receiver::JaegerCompact
+            | Receiver::JaegerCompactRemoteSampling
+            | Receiver::JaegerBinary
+            | Receiver::OtlpGrpc => endpoint.to_string(),
             _ => format!("http://{endpoint}"),
         }
     }
@@ -101,6 +136,17 @@ async fn python_jaeger_client_udp_compact() {
         runtime: Runtime::Python { venv: "jaeger-client", script: "jaeger_client_emit.py" },
         mode: "udp-compact",
         receiver: Receiver::JaegerCompact,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_jaeger_client_remote_sampling_then_udp_compact() {
+    run_case(Case {
+        name: "python jaeger-client remote sampler ← /sampling, then → Jaeger UDP compact",
+        runtime: Runtime::Python { venv: "jaeger-client", script: "jaeger_client_emit.py" },
+        mode: "udp-compact-remote-sampling",
+        receiver: Receiver::JaegerCompactRemoteSampling,
     })
     .await;
 }
@@ -288,7 +334,7 @@ async fn harness_self_check_emitter_straight_to_sink() {
     let sink = OtlpSink::start().await.expect("start the OTLP sink");
     let run_id = new_run_id();
     let target = sink.endpoint().trim_start_matches("http://").to_string();
-    let (sent, line) = run_emitter(&case, &program, &script, &target, &run_id)
+    let (sent, line) = run_emitter(&case, &program, &script, &[target, run_id.clone()])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let requests = sink.wait_for_spans(3, DEADLINE).await;
@@ -368,8 +414,9 @@ async fn run_case(case: Case) {
     let run_id = new_run_id();
     let sink = OtlpSink::start().await.expect("start the OTLP sink");
     let bridge = Bridge::start(&case, &run_id, &sink.endpoint()).await;
-    let target = case.receiver.target(&bridge.endpoint);
-    let (sent, line) = match run_emitter(&case, &program, &script, &target, &run_id).await {
+    let mut args = vec![case.receiver.target(&bridge.endpoint), run_id.clone()];
+    args.extend(bridge.sampling.clone());
+    let (sent, line) = match run_emitter(&case, &program, &script, &args).await {
         Ok(sent) => sent,
         Err(e) => panic!("{e}\nbridge log:\n{}", bridge.log()),
     };
@@ -397,19 +444,21 @@ fn new_run_id() -> String {
     format!("{:016x}", RandomState::new().build_hasher().finish())
 }
 
-/// Runs one emitter and returns its JSON line (parsed and as text).
+/// Runs one emitter (`case.mode`, then `args`: target, run id, [sampling endpoint]) and returns
+/// its JSON line (parsed and as text).
 async fn run_emitter(
     case: &Case,
     program: &Path,
     script: &Path,
-    target: &str,
-    run_id: &str,
+    args: &[String],
 ) -> Result<(J, String), String> {
+    let run_id = args[1].as_str();
     let out = tokio::time::timeout(
         EMITTER_DEADLINE,
         tokio::process::Command::new(program)
             .arg(script)
-            .args([case.mode, target, run_id])
+            .arg(case.mode)
+            .args(args)
             .current_dir(script.parent().expect("emitter dir"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .kill_on_drop(true)
@@ -444,6 +493,8 @@ struct Bridge {
     child: tokio::process::Child,
     /// The receiver's 127.0.0.1:port.
     endpoint: String,
+    /// The remote-sampling endpoint's 127.0.0.1:port, when the receiver has one.
+    sampling: Option<String>,
     dir: PathBuf,
 }
 
@@ -458,7 +509,11 @@ impl Bridge {
             let port = free_port(case.receiver.is_udp());
             let admin = free_port(false);
             let endpoint = format!("127.0.0.1:{port}");
-            let (receivers, receiver_name) = case.receiver.config(&endpoint);
+            let (mut receivers, receiver_name) = case.receiver.config(&endpoint);
+            let sampling = format!("127.0.0.1:{}", free_port(false));
+            let sampling_config = case.receiver.sampling_config(&sampling, &dir, run_id);
+            let sampling = (!sampling_config.is_empty()).then_some(sampling);
+            receivers += &sampling_config;
             let config = format!(
                 "receivers:\n{receivers}\
                  exporters:\n  otlp: {{ endpoint: \"{sink}\", compression: none }}\n\
@@ -505,7 +560,7 @@ impl Bridge {
                 }
                 if let Ok(r) = client.get(&ready).timeout(Duration::from_secs(1)).send().await {
                     if r.status().is_success() {
-                        return Bridge { child, endpoint, dir: dir.clone() };
+                        return Bridge { child, endpoint, sampling, dir: dir.clone() };
                     }
                 }
                 if started.elapsed() > DEADLINE {

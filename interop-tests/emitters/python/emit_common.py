@@ -2,11 +2,12 @@
 
 Standard library only, so it imports in every venv.
 
-Every emitter is called as `python <emitter>.py MODE TARGET RUN_ID`:
+Every emitter is called as `python <emitter>.py MODE TARGET RUN_ID [SAMPLING]`:
   MODE    which transport/encoding of that client to use (see each emitter)
   TARGET  host:port (UDP, gRPC) or a base URL http://host:port (HTTP)
   RUN_ID  random per test run; it goes into the service name and a span attribute so data left
           over from an earlier run cannot pass for this one.
+  SAMPLING  only for modes that poll a Jaeger remote-sampling endpoint: its host:port
 It sends one small trace through the real client library, waits until the library has flushed it,
 and prints ONE JSON line on stdout (see `describe`) saying exactly what it sent, in OTLP terms.
 Anything else (library logs) goes to stderr.
@@ -17,10 +18,14 @@ import sys
 import time
 
 
-def parse_args(modes):
-    if len(sys.argv) != 4 or sys.argv[1] not in modes:
-        sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(modes)}}} TARGET RUN_ID")
-    return sys.argv[1], sys.argv[2], sys.argv[3]
+def parse_args(modes, with_sampling=()):
+    """(mode, target, run_id, sampling): `sampling` is a 4th argument (host:port of a Jaeger
+    remote-sampling endpoint) that the modes in `with_sampling` take, else None."""
+    mode = sys.argv[1] if len(sys.argv) > 1 else None
+    want = 5 if mode in with_sampling else 4
+    if len(sys.argv) != want or mode not in modes:
+        sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(modes)}}} TARGET RUN_ID [SAMPLING_HOST:PORT]")
+    return mode, sys.argv[2], sys.argv[3], (sys.argv[4] if want == 5 else None)
 
 
 def host_port(target):

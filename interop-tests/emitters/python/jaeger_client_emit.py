@@ -1,34 +1,58 @@
 """Python jaeger-client 4.8.0 (OpenTracing) → Jaeger agent UDP, Thrift compact emitBatch.
 
     python jaeger_client_emit.py udp-compact HOST:PORT RUN_ID
+    python jaeger_client_emit.py udp-compact-remote-sampling HOST:PORT RUN_ID SAMPLING_HOST:PORT
+
+udp-compact uses a const sampler. udp-compact-remote-sampling uses the client's default, remote
+sampler: it polls GET /sampling?service=NAME on SAMPLING_HOST:PORT (the agent's 5778) and starts
+at probability 0.001, so the trace is only sent once the endpoint has answered probabilistic 1.0
+for this service (waited for, up to 10 s). The service is then
+interop-py-jaeger-remote-sampling-RUN_ID.
 
 The trace: interop-root (SERVER, typed tags, one log) → interop-child (CLIENT, error=true) →
 interop-leaf (no span.kind tag, so INTERNAL). See emit_common for the output line.
 """
 
+import sys
 import time
 from importlib.metadata import version
 
 from emit_common import at_s, at_ns, attr, describe, hex_id, host_port, parse_args
 from jaeger_client import Config
+from jaeger_client.sampler import ProbabilisticSampler
 
-_, target, run_id = parse_args(["udp-compact"])
+mode, target, run_id, sampling = parse_args(["udp-compact", "udp-compact-remote-sampling"],
+                                            with_sampling=["udp-compact-remote-sampling"])
 host, port = host_port(target)
-service = f"interop-py-jaeger-{run_id}"
+config = {
+    "local_agent": {"reporting_host": host, "reporting_port": port},
+    "reporter_flush_interval": 60,  # flushed by close(), in one datagram
+    "reporter_batch_size": 100,
+    "generate_128bit_trace_id": True,
+    "tags": {"interop.process.str": "proc-value", "hostname": "interop-host"},
+    "logging": False,
+}
+if sampling:
+    service = f"interop-py-jaeger-remote-sampling-{run_id}"
+    sampling_host, sampling_port = host_port(sampling)
+    if sampling_host != host:
+        sys.exit("jaeger-client polls sampling on the reporting host: give both on the same host")
+    config["local_agent"]["sampling_port"] = sampling_port
+    config["sampling_refresh_interval"] = 1  # the first poll comes after a random part of this
+    sampler_tags = [attr("sampler.type", "string", "probabilistic"), attr("sampler.param", "double", 1.0)]
+else:
+    service = f"interop-py-jaeger-{run_id}"
+    config["sampler"] = {"type": "const", "param": 1}
+    sampler_tags = [attr("sampler.type", "string", "const"), attr("sampler.param", "bool", True)]
 
-tracer = Config(
-    config={
-        "sampler": {"type": "const", "param": 1},
-        "local_agent": {"reporting_host": host, "reporting_port": port},
-        "reporter_flush_interval": 60,  # flushed by close(), in one datagram
-        "reporter_batch_size": 100,
-        "generate_128bit_trace_id": True,
-        "tags": {"interop.process.str": "proc-value", "hostname": "interop-host"},
-        "logging": False,
-    },
-    service_name=service,
-    validate=True,
-).new_tracer()
+tracer = Config(config=config, service_name=service, validate=True).new_tracer()
+if sampling:
+    deadline = time.monotonic() + 10
+    while not (isinstance(tracer.sampler.sampler, ProbabilisticSampler) and tracer.sampler.sampler.rate == 1.0):
+        if time.monotonic() > deadline:
+            sys.exit(f"the remote sampler did not get probabilistic 1.0 from {sampling} within 10 s: "
+                     f"it has {tracer.sampler.sampler}")
+        time.sleep(0.02)
 
 root = tracer.start_span("interop-root", start_time=at_s(0), ignore_active_span=True)
 root.set_tag("span.kind", "server")
@@ -62,7 +86,7 @@ def sid(span):
 
 
 describe(
-    client="Python jaeger-client (UDP compact)",
+    client="Python jaeger-client (UDP compact" + (", remote sampler)" if sampling else ")"),
     library="jaeger-client",
     version=version("jaeger-client"),
     protocol="Thrift compact Agent.emitBatch in one UDP datagram",
@@ -79,8 +103,8 @@ describe(
              attributes=[attr("interop.run_id", "string", run_id), attr("interop.str", "string", "hello interop"),
                          attr("interop.bool", "bool", True), attr("interop.int", "int", -42),
                          attr("interop.double", "double", 2.5),
-                         # the const sampler's own tags, on the root span
-                         attr("sampler.type", "string", "const"), attr("sampler.param", "bool", True)],
+                         # the sampler's own tags, on the root span
+                         ] + sampler_tags,
              events=[{"name": "interop-event", "time_unix_nano": at_ns(2),
                       "attributes": [attr("interop.event.int", "int", 7), attr("interop.event.str", "string", "ev")]}],
              links=[]),

@@ -13,7 +13,7 @@ from opentelemetry.exporter.jaeger.thrift import JaegerExporter
 
 import otel_trace
 
-mode, target, run_id = parse_args(["udp-compact", "http-thrift"])
+mode, target, run_id, _ = parse_args(["udp-compact", "http-thrift"])
 service = f"interop-py-otel-jaeger-{mode}-{run_id}"
 if mode == "udp-compact":
     host, port = host_port(target)

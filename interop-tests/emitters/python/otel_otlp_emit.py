@@ -13,7 +13,7 @@ from emit_common import base_url, describe, host_port, parse_args
 
 import otel_trace
 
-mode, target, run_id = parse_args(["grpc", "http-protobuf", "grpc-gzip", "http-protobuf-gzip"])
+mode, target, run_id, _ = parse_args(["grpc", "http-protobuf", "grpc-gzip", "http-protobuf-gzip"])
 gzip = mode.endswith("-gzip")
 if mode.startswith("grpc"):
     from grpc import Compression

@@ -25,7 +25,7 @@ MODES = {
     "v2-proto": (Encoding.V2_PROTO3, "/api/v2/spans", "application/x-protobuf", "Zipkin v2 proto3 ListOfSpans"),
     "v1-json": (Encoding.V1_JSON, "/api/v1/spans", "application/json", "Zipkin v1 JSON list of spans"),
 }
-mode, target, run_id = parse_args(list(MODES))
+mode, target, run_id, _ = parse_args(list(MODES))
 encoding, path, content_type, protocol = MODES[mode]
 url = base_url(target) + path
 service = f"interop-py-zipkin-{mode}-{run_id}"
