@@ -11,8 +11,10 @@ use crate::receivers::{Listening, ReceiverContext, StartError};
 use crate::telemetry::metrics::{ComponentMetrics, DropReason, Kind};
 use bytes::Bytes;
 use serde::Deserialize;
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use translators::jaeger::thrift::{EMIT_BATCH, EMIT_ZIPKIN_BATCH};
 use translators::thrift::{BinaryReader, CompactReader, Protocol, ProtocolReader, TType};
 use translators::zipkin::{v1_convert, v1_thrift, v2_proto};
@@ -32,9 +34,11 @@ pub struct UdpServerConfig {
     /// Largest datagram read; larger ones are dropped and counted (`reason="too_large"`). Default `65000`,
     /// the clients' limit.
     pub max_packet_size: ByteSize,
-    /// The socket's receive buffer (`SO_RCVBUF`), to ride out bursts; `0` keeps the OS default (on Linux
-    /// capped by `net.core.rmem_max`). Default `0`.
-    pub socket_buffer_size: ByteSize,
+    /// The socket's receive buffer (`SO_RCVBUF`), which absorbs bursts while the reader is busy; `0` keeps
+    /// the OS default. Default: 4 MiB, quietly capped by the OS (on Linux at `net.core.rmem_max`); a value
+    /// set here that the OS caps is logged. Datagrams the kernel drops for lack of room are counted too
+    /// (Linux), as `reason="queue_full"`.
+    pub socket_buffer_size: Option<ByteSize>,
 }
 
 impl Default for UdpServerConfig {
@@ -44,7 +48,7 @@ impl Default for UdpServerConfig {
             queue_size: 1000,
             workers: 10,
             max_packet_size: ByteSize(65_000),
-            socket_buffer_size: ByteSize(0),
+            socket_buffer_size: None,
         }
     }
 }
@@ -79,7 +83,11 @@ pub(super) async fn start(
         tokio::net::lookup_host(&endpoint).await.map_err(bind_error)?.next().ok_or_else(|| {
             bind_error(std::io::Error::other("the endpoint resolves to no address"))
         })?;
-    let socket = bind_udp(address, config.socket_buffer_size.0).map_err(bind_error)?;
+    let buffer = match config.socket_buffer_size {
+        Some(size) => Buffer::Exactly(size.0),
+        None => Buffer::AtMost(DEFAULT_SOCKET_BUFFER),
+    };
+    let socket = bind_udp(address, buffer).map_err(bind_error)?;
     let bound = socket.local_addr().map_err(bind_error)?;
 
     let metrics = ctx.registry.transport(Kind::Receiver, &ctx.id, transport);
@@ -107,18 +115,74 @@ pub(super) async fn start(
             }
         });
     }
-    let stop = ctx.stop.clone();
-    ctx.tasks.spawn(async move {
-        let mut buffer = vec![0u8; max_packet + 1];
+    let reader =
+        Reader { socket, queue, metrics, protocol, transport, max_packet, stop: ctx.stop.clone() };
+    std::thread::Builder::new()
+        .name(format!("{}-{transport}", ctx.id))
+        .spawn(move || reader.run())
+        .map_err(|e| other(format!("cannot start the socket reader thread: {e}")))?;
+    Ok(Listening { receiver: ctx.id.clone(), transport, address: bound })
+}
+
+/// How often the reader looks at the stop signal when no datagram arrives.
+const STOP_POLL: Duration = Duration::from_millis(100);
+/// How often the reader counts the datagrams the kernel dropped.
+const KERNEL_DROPS_EVERY: Duration = Duration::from_secs(1);
+
+/// The socket reader. It runs on its own OS thread rather than as a task: the kernel's receive buffer holds
+/// only a few 65 kB datagrams, and a task would wait behind the decoding workers on a busy (or one-core)
+/// runtime while the kernel drops datagrams uncounted; a thread blocked in `recv` is woken by the OS at once.
+struct Reader {
+    socket: std::net::UdpSocket,
+    queue: async_channel::Sender<Bytes>,
+    metrics: Arc<ComponentMetrics>,
+    protocol: Protocol,
+    transport: &'static str,
+    max_packet: usize,
+    stop: tokio_util::sync::CancellationToken,
+}
+
+impl Reader {
+    fn run(self) {
+        let metrics = &self.metrics;
+        let transport = self.transport;
+        let mut buffer = vec![0u8; self.max_packet + 1];
         let full = RateLimitedLog::new("datagram dropped: the receive queue is full");
         let too_large = RateLimitedLog::new("datagram dropped: larger than max_packet_size");
+        let kernel_full =
+            RateLimitedLog::new("datagrams dropped by the kernel: the socket buffer was full");
+        let mut kernel = KernelDrops::new(&self.socket);
+        let mut checked = Instant::now();
+        let mut datagrams = 0u64;
         loop {
-            let read = tokio::select! {
-                _ = stop.cancelled() => break,
-                read = socket.recv_from(&mut buffer) => read,
-            };
-            let length = match read {
-                Ok((length, _peer)) => length,
+            if checked.elapsed() >= KERNEL_DROPS_EVERY || self.stop.is_cancelled() {
+                checked = Instant::now();
+                let dropped = kernel.new_drops();
+                if dropped > 0 {
+                    // Never read, so their spans are unknown: estimated from the datagrams read so far.
+                    let per_datagram = ComponentMetrics::get(&metrics.received)
+                        .checked_div(datagrams)
+                        .unwrap_or(1)
+                        .max(1);
+                    ComponentMetrics::add(&metrics.received, dropped * per_datagram);
+                    metrics.dropped(DropReason::QueueFull, dropped * per_datagram);
+                    // Counted as seen, so the estimate stays an average of spans per datagram.
+                    datagrams += dropped;
+                    let message = format!(
+                        "{dropped} datagrams (~{} spans); raise socket_buffer_size / net.core.rmem_max",
+                        dropped * per_datagram
+                    );
+                    kernel_full.log(metrics.id(), transport, &message);
+                }
+                if self.stop.is_cancelled() {
+                    break;
+                }
+            }
+            let length = match self.socket.recv(&mut buffer) {
+                Ok(length) => length,
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                    continue
+                }
                 Err(error) => {
                     // e.g. ICMP errors surfacing on some platforms; the socket stays usable.
                     tracing::debug!(%error, transport, "UDP receive failed");
@@ -126,19 +190,21 @@ pub(super) async fn start(
                 }
             };
             ComponentMetrics::add(&metrics.bytes_in, length as u64);
+            datagrams += 1;
             let datagram = &buffer[..length];
-            if length > max_packet {
-                let spans = span_count_hint(protocol, datagram);
+            if length > self.max_packet {
+                let spans = span_count_hint(self.protocol, datagram);
                 ComponentMetrics::add(&metrics.received, spans);
                 ComponentMetrics::add(&metrics.errors, 1);
                 metrics.dropped(DropReason::TooLarge, spans);
-                too_large.log(metrics.id(), transport, &format!("more than {max_packet} bytes"));
+                let message = format!("more than {} bytes", self.max_packet);
+                too_large.log(metrics.id(), transport, &message);
                 continue;
             }
-            match queue.try_send(Bytes::copy_from_slice(datagram)) {
+            match self.queue.try_send(Bytes::copy_from_slice(datagram)) {
                 Ok(()) => {}
                 Err(async_channel::TrySendError::Full(datagram)) => {
-                    let spans = span_count_hint(protocol, &datagram);
+                    let spans = span_count_hint(self.protocol, &datagram);
                     ComponentMetrics::add(&metrics.received, spans);
                     metrics.dropped(DropReason::QueueFull, spans);
                     full.log(metrics.id(), transport, &format!("{spans} spans (queue_size)"));
@@ -147,21 +213,33 @@ pub(super) async fn start(
             }
         }
         // Dropping the sender lets the workers finish what is queued, then end.
-    });
-    Ok(Listening { receiver: ctx.id.clone(), transport, address: bound })
+    }
 }
 
-/// A non-blocking UDP socket with the requested receive buffer.
-fn bind_udp(address: SocketAddr, buffer: u64) -> std::io::Result<tokio::net::UdpSocket> {
+/// Receive buffer asked for by default: room for about 64 datagrams of 65 kB.
+const DEFAULT_SOCKET_BUFFER: u64 = 4 << 20;
+
+/// The receive buffer to ask for.
+#[derive(Debug, Clone, Copy)]
+enum Buffer {
+    /// Configured: warn when the OS grants less.
+    Exactly(u64),
+    /// The default: take what the OS grants.
+    AtMost(u64),
+}
+
+/// A UDP socket with the requested receive buffer, blocking with a read timeout (for [`Reader`]).
+fn bind_udp(address: SocketAddr, buffer: Buffer) -> std::io::Result<std::net::UdpSocket> {
     use socket2::{Domain, Socket, Type};
     let socket =
         Socket::new(Domain::for_address(address), Type::DGRAM, Some(socket2::Protocol::UDP))?;
-    if buffer > 0 {
-        let wanted = usize::try_from(buffer).unwrap_or(usize::MAX);
+    let (Buffer::Exactly(wanted) | Buffer::AtMost(wanted)) = buffer;
+    if wanted > 0 {
+        let wanted = usize::try_from(wanted).unwrap_or(usize::MAX);
         socket.set_recv_buffer_size(wanted)?;
         let got = socket.recv_buffer_size()?;
         // Linux reports twice what it grants, and caps the grant at net.core.rmem_max.
-        if got < wanted {
+        if got < wanted && matches!(buffer, Buffer::Exactly(_)) {
             tracing::warn!(
                 wanted,
                 got,
@@ -170,8 +248,52 @@ fn bind_udp(address: SocketAddr, buffer: u64) -> std::io::Result<tokio::net::Udp
         }
     }
     socket.bind(&address.into())?;
-    socket.set_nonblocking(true)?;
-    tokio::net::UdpSocket::from_std(socket.into())
+    socket.set_read_timeout(Some(STOP_POLL))?;
+    Ok(socket.into())
+}
+
+/// Datagrams the kernel dropped on one socket because its receive buffer was full: Linux's `drops` column
+/// of `/proc/net/udp` (and `udp6`), found by the socket's inode. Read without `unsafe` (no `SO_RXQ_OVFL`).
+struct KernelDrops {
+    inode: Option<String>,
+    last: u64,
+}
+
+impl KernelDrops {
+    fn new(socket: &std::net::UdpSocket) -> Self {
+        let inode = socket_inode(socket);
+        let last = inode.as_deref().and_then(read_drops).unwrap_or(0);
+        KernelDrops { inode, last }
+    }
+
+    /// Drops since the last call.
+    fn new_drops(&mut self) -> u64 {
+        let Some(total) = self.inode.as_deref().and_then(read_drops) else { return 0 };
+        let new = total.saturating_sub(self.last);
+        self.last = total;
+        new
+    }
+}
+
+fn socket_inode(socket: &std::net::UdpSocket) -> Option<String> {
+    use std::os::fd::AsRawFd as _;
+    let link = std::fs::read_link(format!("/proc/self/fd/{}", socket.as_raw_fd())).ok()?;
+    let link = link.to_str()?;
+    Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_string())
+}
+
+fn read_drops(inode: &str) -> Option<u64> {
+    for table in ["/proc/net/udp", "/proc/net/udp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else { continue };
+        // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+        for line in text.lines().skip(1) {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            if columns.get(9) == Some(&inode) {
+                return columns.get(12)?.parse().ok();
+            }
+        }
+    }
+    None
 }
 
 struct Worker {
@@ -356,17 +478,35 @@ mod tests {
     #[tokio::test]
     async fn socket_buffer_size_sets_so_rcvbuf() {
         let address: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let default = bind_udp(address, 0).unwrap();
+        let default = bind_udp(address, Buffer::Exactly(0)).unwrap();
         let default = socket2::SockRef::from(&default).recv_buffer_size().unwrap();
         // Small enough for any rmem_max, different from the default.
         let wanted = (default / 4).max(4096);
-        let sized = bind_udp(address, wanted as u64).unwrap();
+        let sized = bind_udp(address, Buffer::Exactly(wanted as u64)).unwrap();
         let got = socket2::SockRef::from(&sized).recv_buffer_size().unwrap();
         // Linux reports double the requested size (its bookkeeping overhead).
         assert!(
             got == wanted || got == 2 * wanted,
             "wanted {wanted}, got {got} (default {default})"
         );
+    }
+
+    #[test]
+    fn kernel_drops_are_read_for_the_socket() {
+        let address: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        // The smallest buffer the kernel allows; nobody reads it.
+        let socket = bind_udp(address, Buffer::AtMost(1)).unwrap();
+        let mut drops = KernelDrops::new(&socket);
+        if drops.inode.is_none() {
+            return; // not Linux
+        }
+        let sender = std::net::UdpSocket::bind(address).unwrap();
+        for _ in 0..200 {
+            sender.send_to(&[0u8; 1000], socket.local_addr().unwrap()).unwrap();
+        }
+        let dropped = drops.new_drops();
+        assert!(dropped > 100, "{dropped}");
+        assert_eq!(drops.new_drops(), 0);
     }
 
     #[test]
