@@ -537,7 +537,8 @@ async fn http_bad_bodies_get_400_with_the_reason_and_others_are_unaffected() {
     assert_eq!(status, 202);
     r.recorder.wait_for_spans(2).await;
     let m = r.metrics("thrift_http");
-    assert_eq!(get(&m.errors), 1);
+    // The undecodable body and the wrong content type.
+    assert_eq!(get(&m.errors), 2);
     assert_eq!(m.dropped_count(DropReason::Malformed), 1);
     assert_eq!(get(&m.accepted), 2);
 }
@@ -582,6 +583,24 @@ async fn http_gzip_body_and_size_limit() {
     let (status, body) = post(to, "application/x-thrift", http_body("s", &many)).await;
     assert_eq!(status, 413);
     assert!(body.contains("max_request_body_size"), "{body}");
+    assert_eq!(get(&r.metrics("thrift_http").errors), 1);
+}
+
+#[tokio::test]
+async fn grpc_message_over_max_request_body_size_is_resource_exhausted() {
+    let r = start(config(
+        json!({}),
+        json!({"protocols": {"grpc": {"endpoint": "127.0.0.1:0", "max_request_body_size": 100}}}),
+    ))
+    .await;
+    let many: Vec<(u8, String)> = (1..=20).map(|i| (i, format!("span-{i}"))).collect();
+    let many: Vec<(u8, &str)> = many.iter().map(|(i, n)| (*i, n.as_str())).collect();
+    let error = post_spans(r.address("grpc"), post_spans_request(&many)).await.unwrap_err();
+    assert_eq!(error.code(), tonic::Code::ResourceExhausted, "{error:?}");
+    assert!(error.message().contains("max_request_body_size"), "{}", error.message());
+    assert_eq!(get(&r.metrics("grpc").errors), 1);
+    post_spans(r.address("grpc"), post_spans_request(&[(1, "small")])).await.unwrap();
+    r.recorder.wait_for_spans(1).await;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use crate::grpc::{BoxFuture, UnaryMethod, UnaryServer};
 use crate::receivers::ingest::Ingest;
 use crate::receivers::server::{bind_tcp, serve, ServerConfig};
 use crate::receivers::{Listening, ReceiverContext, StartError};
-use crate::telemetry::metrics::Kind;
+use crate::telemetry::metrics::{ComponentMetrics, Kind};
 use bytes::Bytes;
 use translators::jaeger::model::PostSpansResponse;
 use translators::Format;
@@ -23,6 +23,7 @@ pub(super) async fn start(
             metrics: ctx.registry.transport(Kind::Receiver, &ctx.id, transport),
             max_spans: server.max_spans_per_request,
         },
+        max_body: server.max_request_body_size.0 as usize,
     };
     let service = UnaryServer::new(method, server.max_decompressed_size.0 as usize);
     let router = tonic::service::Routes::new(service).into_axum_router();
@@ -32,6 +33,7 @@ pub(super) async fn start(
 
 struct PostSpans {
     ingest: Ingest,
+    max_body: usize,
 }
 
 impl UnaryMethod for PostSpans {
@@ -44,8 +46,23 @@ impl UnaryMethod for PostSpans {
         request: tonic::Request<Bytes>,
     ) -> BoxFuture<Result<tonic::Response<PostSpansResponse>, tonic::Status>> {
         let ingest = self.ingest.clone();
+        let max_body = self.max_body;
         Box::pin(async move {
+            // tonic applies one limit (max_decompressed_size) to a message as sent and decompressed; the limit
+            // on what was sent is checked here for uncompressed messages.
+            let compressed = request
+                .metadata()
+                .get("grpc-encoding")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|encoding| encoding != "identity");
             let body = request.into_inner();
+            if !compressed && body.len() > max_body {
+                ComponentMetrics::add(&ingest.metrics.errors, 1);
+                let error = ReceiveError::TooLarge(format!(
+                    "request body larger than the limit of {max_body} bytes (max_request_body_size)"
+                ));
+                return Err(error.to_status());
+            }
             match ingest.push(Format::JaegerProto, &body).await {
                 Ok(outcome) if outcome.rejected.is_empty() => {
                     Ok(tonic::Response::new(PostSpansResponse {}))

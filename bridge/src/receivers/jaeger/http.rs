@@ -8,7 +8,7 @@ use crate::receivers::http_body::{read_body, BodyLimits};
 use crate::receivers::ingest::Ingest;
 use crate::receivers::server::{bind_tcp, serve, ServerConfig};
 use crate::receivers::{Listening, ReceiverContext, StartError};
-use crate::telemetry::metrics::Kind;
+use crate::telemetry::metrics::{ComponentMetrics, Kind};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -65,6 +65,7 @@ async fn post_traces(State(state): State<HttpState>, headers: HeaderMap, body: B
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !THRIFT_TYPES.contains(&media.as_str()) {
+        ComponentMetrics::add(&state.ingest.metrics.errors, 1);
         // The Jaeger collector answers 400 (not 415) here; senders treat it as permanent either way.
         return ReceiveError::BadRequest(format!(
             "unsupported content type {content_type:?}: /api/traces takes a Thrift binary Batch \
@@ -74,7 +75,11 @@ async fn post_traces(State(state): State<HttpState>, headers: HeaderMap, body: B
     }
     let body = match read_body(&headers, body, state.limits).await {
         Ok(body) => body,
-        Err(error) => return error.to_http_response(),
+        Err(error) => {
+            // Too large, a gzip bomb, bad compression: the decoder never sees it, so count it here.
+            ComponentMetrics::add(&state.ingest.metrics.errors, 1);
+            return error.to_http_response();
+        }
     };
     match state.ingest.push(Format::JaegerThriftBinary, &body).await {
         Ok(outcome) if outcome.rejected.is_empty() => StatusCode::ACCEPTED.into_response(),
