@@ -703,7 +703,6 @@ async fn backpressure_reaches_http_and_grpc_senders() {
 /// ids invalid. OTLP/JSON rejects such spans one by one (partial success, see above); the protobuf path
 /// should too, over HTTP and gRPC alike.
 #[tokio::test]
-#[ignore = "translators::otlp::proto::proto_to_otlp does not check ids: invalid spans pass through"]
 async fn protobuf_spans_with_invalid_ids_are_rejected_one_by_one() {
     let bridge = Bridge::start(json!({})).await;
     let spans = [

@@ -23,6 +23,7 @@ use crate::otlp::conventions::{
 use crate::otlp::model::span::SpanKind;
 use crate::otlp::model::status::StatusCode;
 use crate::otlp::model::{ExportTraceServiceRequest, Resource, SPAN_FLAGS_SAMPLED};
+use crate::otlp::validity::{check_span_ids, span_item};
 use crate::otlp::wire::{self, AnyValueView, ResourceView, ScopeView, SpanView as OtlpSpan};
 use crate::Rejection;
 use std::borrow::Cow;
@@ -271,13 +272,7 @@ pub fn map_request<S: JaegerSink>(request: &wire::TracesView<'_>, sink: &mut S) 
                         sink.span(&view);
                     }
                     Err(reason) => {
-                        let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
-                        if span.span_id.len() == 8 {
-                            item.push_str(" (span id ");
-                            item.push_str(&ids::to_hex(span.span_id));
-                            item.push(')');
-                        }
-                        rejected.push(Rejection::new(item, reason));
+                        rejected.push(Rejection::new(span_item(i, j, k, span.span_id), reason));
                     }
                 }
             }
@@ -290,24 +285,7 @@ pub fn map_request<S: JaegerSink>(request: &wire::TracesView<'_>, sink: &mut S) 
 }
 
 fn check(span: &OtlpSpan<'_>) -> Result<(), String> {
-    if span.trace_id.len() != 16 {
-        return Err(format!("trace id has {} bytes, expected 16", span.trace_id.len()));
-    }
-    if ids::is_zero(span.trace_id) {
-        return Err("trace id is zero".into());
-    }
-    if span.span_id.len() != 8 {
-        return Err(format!("span id has {} bytes, expected 8", span.span_id.len()));
-    }
-    if ids::is_zero(span.span_id) {
-        return Err("span id is zero".into());
-    }
-    if !span.parent_span_id.is_empty() && span.parent_span_id.len() != 8 {
-        return Err(format!(
-            "parent span id has {} bytes, expected 8 or none",
-            span.parent_span_id.len()
-        ));
-    }
+    check_span_ids(span.trace_id, span.span_id, span.parent_span_id)?;
     if span.end_time_unix_nano < span.start_time_unix_nano {
         return Err(format!(
             "end time {} is before start time {} (negative duration)",

@@ -6,6 +6,7 @@ pub mod grouping;
 pub mod json;
 pub mod model;
 pub mod proto;
+pub(crate) mod validity;
 pub mod wire;
 
 use model::ExportTraceServiceRequest;

@@ -4,11 +4,12 @@
 //! [`crate::otlp::wire`] goes through [`super::from_otlp`] to the Zipkin writers. Neither
 //! builds the owned OTLP model.
 
-use super::from_otlp::{map_span, span_item, AttrsIn, EventIn, LinkIn, ResourceCtx, ScopeCtx};
+use super::from_otlp::{map_span, AttrsIn, EventIn, LinkIn, ResourceCtx, ScopeCtx};
 use super::from_otlp::{SpanBuffers, SpanIn, ValueIn, WireArray};
 use super::span::ZipkinSpan;
 use super::to_otlp::{write_event_attributes, AttrValue, Mapped, OtlpSpan};
 use super::{v1_json, v1_thrift, v2_json, v2_proto};
+use crate::otlp::validity::span_item;
 use crate::otlp::wire::{self, field as f, AnyValueView, KeyValues, TracesView, Writer};
 use crate::{DecodeError, Encoded, Format, Rejection};
 use std::borrow::Cow;

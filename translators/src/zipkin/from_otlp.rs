@@ -18,6 +18,7 @@ use crate::otlp::conventions::status_code_name;
 use crate::otlp::json::writer;
 use crate::otlp::model::{any_value::Value, span::SpanKind, status::StatusCode, KeyValue};
 use crate::otlp::model::{ExportTraceServiceRequest, Span};
+use crate::otlp::validity::{check_span_ids, span_item};
 use crate::otlp::wire::{AnyValueView, ArrayView};
 use crate::Rejection;
 use std::borrow::Cow;
@@ -476,15 +477,6 @@ impl<'a> ScopeCtx<'a> {
     }
 }
 
-/// The item naming a rejected span of an OTLP request.
-pub(crate) fn span_item(i: usize, j: usize, k: usize, span_id: &[u8]) -> String {
-    let mut item = format!("resourceSpans[{i}].scopeSpans[{j}].spans[{k}]");
-    if !span_id.is_empty() {
-        item.push_str(&format!(" (span id {})", ids::to_hex(span_id)));
-    }
-    item
-}
-
 /// Every span of `request` as a Zipkin span; spans with an invalid id, or ending before they
 /// start, are rejected with their OTLP/JSON path.
 pub fn otlp_to_spans(request: &ExportTraceServiceRequest) -> (Vec<model::Span>, Vec<Rejection>) {
@@ -546,23 +538,11 @@ pub(crate) fn map_span<'a>(
     reuse: SpanBuffers<'a>,
 ) -> Result<ZipkinSpan<'a>, String> {
     let SpanBuffers { tags, mut annotations } = reuse;
-    if span.trace_id.len() != 16 {
-        return Err(format!("trace id must be 16 bytes, got {}", span.trace_id.len()));
-    }
-    if ids::is_zero(span.trace_id) {
-        return Err("trace id is all zeros".into());
-    }
-    if span.span_id.len() != 8 {
-        return Err(format!("span id must be 8 bytes, got {}", span.span_id.len()));
-    }
-    if ids::is_zero(span.span_id) {
-        return Err("span id is all zeros".into());
-    }
+    check_span_ids(span.trace_id, span.span_id, span.parent_span_id)?;
     let parent_id: &[u8] = match span.parent_span_id.len() {
         0 => &[],
         8 if ids::is_zero(span.parent_span_id) => &[],
-        8 => span.parent_span_id,
-        n => return Err(format!("parent span id must be 8 bytes, got {n}")),
+        _ => span.parent_span_id,
     };
     let (start, end) = (span.start_time_unix_nano, span.end_time_unix_nano);
     // End 0 with a start is "end before start" too, as on the Jaeger side.
