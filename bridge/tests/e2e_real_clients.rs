@@ -152,6 +152,17 @@ async fn python_jaeger_client_remote_sampling_then_udp_compact() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_jaeger_client_udp_compact_64bit_trace_ids() {
+    run_case(Case {
+        name: "python jaeger-client, 64-bit trace ids → Jaeger UDP compact",
+        runtime: Runtime::Python { venv: "jaeger-client", script: "jaeger_client_emit.py" },
+        mode: "udp-compact-64bit",
+        receiver: Receiver::JaegerCompact,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_jaeger_client_udp_binary() {
     run_case(Case {
         name: "node jaeger-client UDPSender → Jaeger UDP binary",
@@ -201,6 +212,17 @@ async fn python_py_zipkin_v2_json() {
         name: "python py-zipkin V2_JSON → Zipkin /api/v2/spans",
         runtime: Runtime::Python { venv: "py-zipkin", script: "py_zipkin_emit.py" },
         mode: "v2-json",
+        receiver: Receiver::Zipkin,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_py_zipkin_v2_json_64bit_trace_ids() {
+    run_case(Case {
+        name: "python py-zipkin V2_JSON, 64-bit trace ids → Zipkin /api/v2/spans",
+        runtime: Runtime::Python { venv: "py-zipkin", script: "py_zipkin_emit.py" },
+        mode: "v2-json-64bit",
         receiver: Receiver::Zipkin,
     })
     .await;

@@ -1,6 +1,7 @@
 """Python jaeger-client 4.8.0 (OpenTracing) → Jaeger agent UDP, Thrift compact emitBatch.
 
     python jaeger_client_emit.py udp-compact HOST:PORT RUN_ID
+    python jaeger_client_emit.py udp-compact-64bit HOST:PORT RUN_ID   (64-bit trace ids, the client's default)
     python jaeger_client_emit.py udp-compact-remote-sampling HOST:PORT RUN_ID SAMPLING_HOST:PORT
 
 udp-compact uses a const sampler. udp-compact-remote-sampling uses the client's default, remote
@@ -21,14 +22,15 @@ from emit_common import at_s, at_ns, attr, describe, hex_id, host_port, parse_ar
 from jaeger_client import Config
 from jaeger_client.sampler import ProbabilisticSampler
 
-mode, target, run_id, sampling = parse_args(["udp-compact", "udp-compact-remote-sampling"],
-                                            with_sampling=["udp-compact-remote-sampling"])
+MODES = ["udp-compact", "udp-compact-64bit", "udp-compact-remote-sampling"]
+mode, target, run_id, sampling = parse_args(MODES, with_sampling=["udp-compact-remote-sampling"])
 host, port = host_port(target)
 config = {
     "local_agent": {"reporting_host": host, "reporting_port": port},
     "reporter_flush_interval": 60,  # flushed by close(), in one datagram
     "reporter_batch_size": 100,
-    "generate_128bit_trace_id": True,
+    # 64-bit trace ids (the default) arrive in OTLP left-padded with zeros to 16 bytes
+    "generate_128bit_trace_id": mode != "udp-compact-64bit",
     "tags": {"interop.process.str": "proc-value", "hostname": "interop-host"},
     "logging": False,
 }
@@ -41,7 +43,7 @@ if sampling:
     config["sampling_refresh_interval"] = 1  # the first poll comes after a random part of this
     sampler_tags = [attr("sampler.type", "string", "probabilistic"), attr("sampler.param", "double", 1.0)]
 else:
-    service = f"interop-py-jaeger-{run_id}"
+    service = f"interop-py-jaeger-{mode}-{run_id}"
     config["sampler"] = {"type": "const", "param": 1}
     sampler_tags = [attr("sampler.type", "string", "const"), attr("sampler.param", "bool", True)]
 

@@ -1,6 +1,6 @@
 """py-zipkin 1.2.8 with a plain HTTP transport → Zipkin v2 JSON, v2 proto3 or v1 JSON.
 
-    python py_zipkin_emit.py v2-json|v2-proto|v1-json http://HOST:PORT RUN_ID
+    python py_zipkin_emit.py v2-json|v2-proto|v1-json|v2-json-64bit http://HOST:PORT RUN_ID
 
 POSTs one batch to TARGET/api/v2/spans (v2) or TARGET/api/v1/spans (v1); a non-2xx answer fails.
 The trace:
@@ -24,6 +24,8 @@ MODES = {
     "v2-json": (Encoding.V2_JSON, "/api/v2/spans", "application/json", "Zipkin v2 JSON list of spans"),
     "v2-proto": (Encoding.V2_PROTO3, "/api/v2/spans", "application/x-protobuf", "Zipkin v2 proto3 ListOfSpans"),
     "v1-json": (Encoding.V1_JSON, "/api/v1/spans", "application/json", "Zipkin v1 JSON list of spans"),
+    # 64-bit trace ids (py-zipkin's default) arrive in OTLP left-padded with zeros to 16 bytes
+    "v2-json-64bit": (Encoding.V2_JSON, "/api/v2/spans", "application/json", "Zipkin v2 JSON list of spans"),
 }
 mode, target, run_id, _ = parse_args(list(MODES))
 encoding, path, content_type, protocol = MODES[mode]
@@ -52,7 +54,8 @@ _root_clock = iter([at_s(0), at_s(6)])
 py_zipkin.logging_helper.time = types.SimpleNamespace(time=lambda: next(_root_clock))
 
 with zipkin_span(service_name=service, span_name="interop-root", transport_handler=HttpTransport(),
-                 sample_rate=100.0, use_128bit_trace_id=True, kind=Kind.SERVER, host="127.0.0.1", port=8080,
+                 sample_rate=100.0, use_128bit_trace_id=not mode.endswith("-64bit"), kind=Kind.SERVER,
+                 host="127.0.0.1", port=8080,
                  encoding=encoding,
                  binary_annotations={"interop.run_id": run_id, "interop.str": "hello interop",
                                      "interop.bool": "true", "interop.int": "-42", "interop.double": "2.5"}) as root:
@@ -77,7 +80,7 @@ describe(
     protocol=protocol + f" POSTed to {path}",
     run_id=run_id,
     service_name=service,
-    trace_id=ids["interop-root"].trace_id,
+    trace_id=ids["interop-root"].trace_id.rjust(32, "0"),
     resource_attributes=[],
     allowed_extra_attributes=[],
     spans=[
