@@ -3,12 +3,14 @@
 //! as raw message bytes, so it is decoded by the translators (the same checked decoder as every other
 //! path), not by prost straight into an unchecked struct.
 
+use crate::telemetry::metrics::ComponentMetrics;
 use bytes::{Buf as _, Bytes};
 use http::{Request, Response};
 use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tonic::body::Body;
@@ -38,6 +40,7 @@ pub trait UnaryMethod: Send + Sync + 'static {
 pub struct UnaryServer<M> {
     method: Arc<M>,
     max_decoding_message_size: usize,
+    metrics: Option<Arc<ComponentMetrics>>,
 }
 
 impl<M> Clone for UnaryServer<M> {
@@ -45,6 +48,7 @@ impl<M> Clone for UnaryServer<M> {
         UnaryServer {
             method: self.method.clone(),
             max_decoding_message_size: self.max_decoding_message_size,
+            metrics: self.metrics.clone(),
         }
     }
 }
@@ -53,7 +57,14 @@ impl<M: UnaryMethod> UnaryServer<M> {
     /// Serves `method`, refusing request messages larger than `max_decoding_message_size` bytes
     /// (after decompression) with `ResourceExhausted`.
     pub fn new(method: M, max_decoding_message_size: usize) -> Self {
-        UnaryServer { method: Arc::new(method), max_decoding_message_size }
+        UnaryServer { method: Arc::new(method), max_decoding_message_size, metrics: None }
+    }
+
+    /// Counts calls refused before they reach the method (a message over the size limit, a gzip bomb, a
+    /// broken frame) in `metrics.errors`, so no refusal goes uncounted.
+    pub fn with_metrics(mut self, metrics: Arc<ComponentMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }
 
@@ -61,12 +72,13 @@ impl<M: UnaryMethod> NamedService for UnaryServer<M> {
     const NAME: &'static str = M::SERVICE;
 }
 
-struct Call<M>(Arc<M>);
+struct Call<M>(Arc<M>, Arc<AtomicBool>);
 
 impl<M: UnaryMethod> tonic::server::UnaryService<Bytes> for Call<M> {
     type Response = M::Response;
     type Future = BoxFuture<Result<tonic::Response<M::Response>, tonic::Status>>;
     fn call(&mut self, request: tonic::Request<Bytes>) -> Self::Future {
+        self.1.store(true, Ordering::Relaxed);
         self.0.call(request)
     }
 }
@@ -89,13 +101,24 @@ impl<M: UnaryMethod> tower::Service<Request<Body>> for UnaryServer<M> {
         }
         let method = self.method.clone();
         let limit = self.max_decoding_message_size;
+        let metrics = self.metrics.clone();
         Box::pin(async move {
+            let reached = Arc::new(AtomicBool::new(false));
             let codec = RawRequestCodec::<M::Response>(PhantomData);
             let mut grpc = tonic::server::Grpc::new(codec)
                 .accept_compressed(CompressionEncoding::Gzip)
                 .send_compressed(CompressionEncoding::Gzip)
                 .apply_max_message_size_config(Some(limit), None);
-            Ok(grpc.unary(Call(method), request).await)
+            let response = grpc.unary(Call(method, reached.clone()), request).await;
+            if let Some(metrics) = metrics {
+                // Refused by tonic before the method ran: the error is in the (trailers-only) headers.
+                let failed =
+                    response.headers().get("grpc-status").is_some_and(|v| v.as_bytes() != b"0");
+                if failed && !reached.load(Ordering::Relaxed) {
+                    ComponentMetrics::add(&metrics.errors, 1);
+                }
+            }
+            Ok(response)
         })
     }
 }

@@ -70,8 +70,10 @@ pub async fn start(
     if let Some(grpc) = &protocols.grpc {
         let (listener, bound) = bind_tcp(&ctx, "grpc", &grpc.endpoint_or(GRPC_PORT)).await?;
         let ingest = ingest(&ctx, "grpc", grpc);
+        let metrics = ingest.metrics.clone();
         let method = ExportMethod { ingest, max_body: grpc.max_request_body_size.0 as usize };
-        let service = UnaryServer::new(method, grpc.max_decompressed_size.0 as usize);
+        let service =
+            UnaryServer::new(method, grpc.max_decompressed_size.0 as usize).with_metrics(metrics);
         let router = tonic::service::Routes::new(service).into_axum_router();
         serve(&ctx, listener, router, grpc.max_concurrent_connections);
         listening.push(bound);
