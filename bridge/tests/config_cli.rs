@@ -150,3 +150,17 @@ fn a_missing_file_is_a_clear_error() {
         String::from_utf8_lossy(&out.stderr).contains("cannot read /nonexistent/otelbridge.yaml")
     );
 }
+
+/// The README's example config must stay valid.
+#[test]
+fn the_readme_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start =
+        readme.find("### A config file\n\n```yaml\n").expect("README has its config example")
+            + "### A config file\n\n```yaml\n".len();
+    let end = start + readme[start..].find("```").unwrap();
+    let (_dir, path) = write("readme.yaml", &readme[start..end]);
+    let out = validate(&path, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
