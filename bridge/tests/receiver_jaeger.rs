@@ -603,6 +603,36 @@ async fn grpc_message_over_max_request_body_size_is_resource_exhausted() {
     r.recorder.wait_for_spans(1).await;
 }
 
+#[tokio::test]
+async fn grpc_gzip_bomb_is_refused_by_the_decompressed_limit_and_counted() {
+    let r = start(config(
+        json!({}),
+        json!({"protocols": {"grpc": {"endpoint": "127.0.0.1:0", "max_decompressed_size": 1000}}}),
+    ))
+    .await;
+    let many: Vec<(u8, String)> = (1..=50).map(|i| (i, format!("span-{i}"))).collect();
+    let many: Vec<(u8, &str)> = many.iter().map(|(i, n)| (*i, n.as_str())).collect();
+    let body = post_spans_request(&many);
+    assert!(body.len() > 1000);
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", r.address("grpc")))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let error = otelbridge::grpc::call_unary::<translators::jaeger::model::PostSpansResponse>(
+        channel,
+        "/jaeger.api_v2.CollectorService/PostSpans",
+        tonic::Request::new(Bytes::from(body)),
+        Some(tonic::codec::CompressionEncoding::Gzip),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code(), tonic::Code::ResourceExhausted, "{error:?}");
+    let m = r.metrics("grpc");
+    eventually("counted", || get(&m.errors) == 1).await;
+    assert_eq!(get(&m.accepted), 0);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // gRPC PostSpans
 

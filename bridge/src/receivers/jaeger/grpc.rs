@@ -17,15 +17,17 @@ pub(super) async fn start(
 ) -> Result<Listening, StartError> {
     let transport = "grpc";
     let (listener, bound) = bind_tcp(ctx, transport, &server.endpoint_or(super::GRPC_PORT)).await?;
+    let metrics = ctx.registry.transport(Kind::Receiver, &ctx.id, transport);
     let method = PostSpans {
         ingest: Ingest {
             consumer: ctx.consumer.clone(),
-            metrics: ctx.registry.transport(Kind::Receiver, &ctx.id, transport),
+            metrics: metrics.clone(),
             max_spans: server.max_spans_per_request,
         },
         max_body: server.max_request_body_size.0 as usize,
     };
-    let service = UnaryServer::new(method, server.max_decompressed_size.0 as usize);
+    let service =
+        UnaryServer::new(method, server.max_decompressed_size.0 as usize).with_metrics(metrics);
     let router = tonic::service::Routes::new(service).into_axum_router();
     serve(ctx, listener, router, server.max_concurrent_connections);
     Ok(bound)

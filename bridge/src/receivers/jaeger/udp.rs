@@ -27,7 +27,8 @@ pub struct UdpServerConfig {
     /// `host:port` to listen on. Default: the protocol's standard port on all interfaces.
     pub endpoint: Option<String>,
     /// Datagrams waiting to be decoded; one arriving when the queue is full is dropped and counted
-    /// (`reason="queue_full"`). Default `1000`.
+    /// (`reason="queue_full"`). A queued datagram keeps its bytes, so the queue holds at most `queue_size` ×
+    /// `max_packet_size` (65 MB with the defaults, when the pipeline falls far behind). Default `1000`.
     pub queue_size: usize,
     /// Tasks decoding datagrams from the queue. Default `10`.
     pub workers: usize,
