@@ -244,13 +244,16 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn attr<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
-    attributes.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref()?.value.as_ref())
+/// The string value of attribute `key`, if it has one.
+fn attr_str<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    match attr(attributes, key)? {
+        any_value::Value::StringValue(v) => Some(v),
+        _ => None,
+    }
 }
 
-fn string(value: &str) -> Option<&any_value::Value> {
-    // Leaked: tests compare many attributes; a few bytes per comparison.
-    Some(Box::leak(Box::new(any_value::Value::StringValue(value.into()))))
+fn attr<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
+    attributes.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref()?.value.as_ref())
 }
 
 /// Checks a span written by [`write_batch`].
@@ -260,8 +263,8 @@ fn assert_hand_written(span: &Span, resource: &[KeyValue], service: &str, id: i6
     assert_eq!(span.name, name);
     assert_eq!(span.start_time_unix_nano, 1_700_000_000_000_000_000);
     assert_eq!(span.end_time_unix_nano, 1_700_000_000_001_500_000);
-    assert_eq!(attr(&span.attributes, "test.attr"), string(&format!("value-{name}")));
-    assert_eq!(attr(resource, "service.name"), string(service));
+    assert_eq!(attr_str(&span.attributes, "test.attr"), Some(format!("value-{name}").as_str()));
+    assert_eq!(attr_str(resource, "service.name"), Some(service));
 }
 
 async fn udp_send(to: SocketAddr, payload: &[u8]) {
@@ -301,15 +304,15 @@ async fn udp_compact_takes_the_python_jaeger_client_datagram() {
     for (span, resource) in &spans {
         assert_eq!(hex(&span.trace_id), expect["trace_id"].as_str().unwrap());
         assert_eq!(
-            attr(resource, "service.name"),
-            string(expect["service_name"].as_str().unwrap())
+            attr_str(resource, "service.name"),
+            Some(expect["service_name"].as_str().unwrap())
         );
-        assert_eq!(attr(resource, "host.name"), string("fixture-host"));
+        assert_eq!(attr_str(resource, "host.name"), Some("fixture-host"));
     }
     let root =
         spans.iter().find(|(s, _)| s.name == "fixture-root").expect("fixture-root").0.clone();
     assert_eq!(hex(&root.span_id), "c78b957d69671137");
-    assert_eq!(attr(&root.attributes, "fixture.str"), string("hello fixture"));
+    assert_eq!(attr_str(&root.attributes, "fixture.str"), Some("hello fixture"));
     assert_eq!(attr(&root.attributes, "fixture.int"), Some(&any_value::Value::IntValue(-42)));
     let m = r.metrics("thrift_compact");
     assert_eq!(get(&m.received), 3);
@@ -696,8 +699,8 @@ async fn grpc_post_spans_status_codes() {
     assert_eq!(one.span_id, vec![0, 0, 0, 0, 0, 0, 0, 1]);
     assert_eq!(one.name, "one");
     assert_eq!(one.start_time_unix_nano, 1_700_000_000_000_005_000);
-    assert_eq!(attr(&one.attributes, "grpc.attr"), string("v-one"));
-    assert_eq!(attr(resource, "service.name"), string("grpc-svc"));
+    assert_eq!(attr_str(&one.attributes, "grpc.attr"), Some("v-one"));
+    assert_eq!(attr_str(resource, "service.name"), Some("grpc-svc"));
 
     let error = post_spans(to, b"\xff\xff\xff".to_vec()).await.unwrap_err();
     assert_eq!(error.code(), tonic::Code::InvalidArgument, "{error:?}");

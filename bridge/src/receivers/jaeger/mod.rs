@@ -66,23 +66,31 @@ pub const THRIFT_BINARY_PORT: u16 = 6832;
 /// Standard port of `remote_sampling`.
 pub const SAMPLING_PORT: u16 = 5778;
 
+impl JaegerReceiverConfig {
+    /// What runs: the listed protocols (and remote sampling if listed), or, without `protocols`, every
+    /// protocol and remote sampling with their defaults.
+    pub fn resolved(&self) -> (JaegerProtocols, Option<SamplingConfig>) {
+        match &self.protocols {
+            Some(protocols) => (protocols.clone(), self.remote_sampling.clone()),
+            None => (
+                JaegerProtocols {
+                    grpc: Some(ServerConfig::default()),
+                    thrift_http: Some(ServerConfig::default()),
+                    thrift_compact: Some(UdpServerConfig::default()),
+                    thrift_binary: Some(UdpServerConfig::default()),
+                },
+                Some(self.remote_sampling.clone().unwrap_or_default()),
+            ),
+        }
+    }
+}
+
 /// Starts the configured Jaeger listeners.
 pub async fn start(
     config: &JaegerReceiverConfig,
     ctx: ReceiverContext,
 ) -> Result<Vec<Listening>, StartError> {
-    let (protocols, remote_sampling) = match &config.protocols {
-        Some(protocols) => (protocols.clone(), config.remote_sampling.clone()),
-        None => (
-            JaegerProtocols {
-                grpc: Some(ServerConfig::default()),
-                thrift_http: Some(ServerConfig::default()),
-                thrift_compact: Some(UdpServerConfig::default()),
-                thrift_binary: Some(UdpServerConfig::default()),
-            },
-            Some(config.remote_sampling.clone().unwrap_or_default()),
-        ),
-    };
+    let (protocols, remote_sampling) = config.resolved();
     // Loaded first: a bad strategies file stops the start before any port is taken.
     let strategies = match remote_sampling.as_ref().and_then(|s| s.strategies_file.as_ref()) {
         Some(path) => Strategies::load(path)
@@ -149,5 +157,44 @@ impl RateLimitedLog {
             self.suppressed.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(receiver, transport, "{}: {message}", self.what);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_protocols_everything_runs_on_the_standard_ports() {
+        let config: JaegerReceiverConfig = serde_json::from_value(serde_json::json!({})).unwrap();
+        let (p, sampling) = config.resolved();
+        assert_eq!(p.grpc.unwrap().endpoint_or(GRPC_PORT), "0.0.0.0:14250");
+        assert_eq!(p.thrift_http.unwrap().endpoint_or(THRIFT_HTTP_PORT), "0.0.0.0:14268");
+        let compact = p.thrift_compact.unwrap();
+        assert_eq!((compact.endpoint, compact.queue_size, compact.workers), (None, 1000, 10));
+        assert_eq!(compact.max_packet_size.0, 65_000);
+        assert!(p.thrift_binary.is_some());
+        let sampling = sampling.unwrap();
+        assert!(sampling.endpoint.is_none() && sampling.strategies_file.is_none());
+    }
+
+    #[test]
+    fn with_protocols_only_those_listed_and_collector_spellings_are_read() {
+        let config: JaegerReceiverConfig = serde_json::from_value(serde_json::json!({
+            "protocols": {"thrift_http": null},
+            "remote_sampling": {"host_endpoint": "127.0.0.1:5778", "strategy_file": "s.json"},
+        }))
+        .unwrap();
+        let (p, sampling) = config.resolved();
+        assert!(p.thrift_http.is_some() && p.grpc.is_none() && p.thrift_compact.is_none());
+        let sampling = sampling.unwrap();
+        assert_eq!(sampling.endpoint.as_deref(), Some("127.0.0.1:5778"));
+        assert_eq!(sampling.strategies_file.unwrap().to_str(), Some("s.json"));
+        let (_, sampling) = serde_json::from_value::<JaegerReceiverConfig>(
+            serde_json::json!({"protocols": {"grpc": null}}),
+        )
+        .unwrap()
+        .resolved();
+        assert!(sampling.is_none());
     }
 }
