@@ -171,6 +171,9 @@ pub struct PhaseReport {
     pub bridge_cpu_us_per_span: f64,
     /// The load generator's own CPU % (sender + sink) over the same window.
     pub loadgen_cpu_percent: f64,
+    /// Times a batch was due while `--concurrency` requests were all still waiting for their answers
+    /// (the bridge answering slowly: backpressure).
+    pub waits_for_answers: u64,
 }
 
 impl PhaseReport {
@@ -478,10 +481,14 @@ async fn measure(
             break;
         }
         if behind {
-            stopped_because = Some(
+            let last = phases.last().map_or(0, |p: &PhaseReport| p.waits_for_answers);
+            stopped_because = Some(if last > 0 {
+                "the bridge answered too slowly to keep the last rate (backpressure: every request slot waited)"
+                    .to_string()
+            } else {
                 "the load generator could not send at the last rate (sender-bound, not bridge-bound)"
-                    .to_string(),
-            );
+                    .to_string()
+            });
             break;
         }
         let next = ((rate as f64) * args.step_factor).round() as u64;
@@ -593,6 +600,7 @@ async fn run_phase(
     let end = start + duration;
     let mut window_start: Option<(Sample, Option<Sample>)> = None;
     let mut batches = 0u32;
+    let mut full_waits = 0u64;
     loop {
         let due = start + interval * batches;
         if due >= end {
@@ -622,11 +630,18 @@ async fn run_phase(
         } else {
             let body =
                 Bytes::from(payloads.into_iter().next().map(|p| p.bytes).unwrap_or_default());
-            let permit = in_flight
-                .clone()
-                .acquire_owned()
-                .await
-                .map_err(|e| LoadgenError::Send(e.to_string()))?;
+            let permit = match in_flight.clone().try_acquire_owned() {
+                Ok(permit) => permit,
+                Err(_) => {
+                    // Every request slot is waiting for an answer: the bridge answers slowly.
+                    full_waits += 1;
+                    in_flight
+                        .clone()
+                        .acquire_owned()
+                        .await
+                        .map_err(|e| LoadgenError::Send(e.to_string()))?
+                }
+            };
             let (sender, tally) = (sender.clone(), tally.clone());
             tokio::spawn(async move {
                 tally.count(sender.send(body).await, batch);
@@ -668,6 +683,7 @@ async fn run_phase(
         bridge: usage,
         bridge_cpu_us_per_span: usage.cpu_percent / 100.0 * 1e6 / rate_achieved,
         loadgen_cpu_percent,
+        waits_for_answers: full_waits,
     })
 }
 

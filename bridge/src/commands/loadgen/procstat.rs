@@ -61,7 +61,7 @@ pub fn cpu_percent(from: &Sample, to: &Sample) -> f64 {
 pub struct Usage {
     /// Mean CPU % of one core over the window.
     pub cpu_percent: f64,
-    /// Highest CPU % of any one-second interval in the window.
+    /// Highest CPU % over any interval of about one second in the window (0 for windows under 0.9 s).
     pub cpu_percent_max: f64,
     /// CPU seconds used in the window.
     pub cpu_seconds: f64,
@@ -77,7 +77,16 @@ pub fn usage(samples: &[Sample]) -> Usage {
         return Usage::default();
     };
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    let cpu_percent_max = samples.windows(2).map(|w| cpu_percent(&w[0], &w[1])).fold(0.0, f64::max);
+    // Over intervals of about a second: two samples a few ms apart would turn one 10 ms clock tick
+    // into hundreds of percent.
+    let mut cpu_percent_max: f64 = 0.0;
+    let mut anchor = first;
+    for s in samples {
+        if s.at.duration_since(anchor.at).as_secs_f64() >= 0.9 {
+            cpu_percent_max = cpu_percent_max.max(cpu_percent(anchor, s));
+            anchor = s;
+        }
+    }
     Usage {
         cpu_percent: cpu_percent(first, last),
         cpu_percent_max,
