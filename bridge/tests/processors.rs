@@ -19,7 +19,7 @@ fn request(batch: u32, spans: u32) -> Vec<u8> {
     let spans = (0..spans)
         .map(|i| Span {
             trace_id: [&[0xab; 8][..], &batch.to_be_bytes()[..], &[0; 4][..]].concat(),
-            span_id: [&batch.to_be_bytes()[..], &i.to_be_bytes()[..]].concat(),
+            span_id: [&(batch + 1).to_be_bytes()[..], &(i + 1).to_be_bytes()[..]].concat(),
             name: format!("batch{batch}-span{i}"),
             start_time_unix_nano: 1_700_000_000_000_000_000,
             end_time_unix_nano: 1_700_000_000_001_000_000,
