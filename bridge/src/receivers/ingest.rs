@@ -65,6 +65,31 @@ impl Ingest {
         self.push_decoded(traces, decoded.rejected).await
     }
 
+    /// Takes one gRPC request message: checks the size as sent, then decodes and pushes it. tonic applies one
+    /// limit (`max_decompressed_size`) to a message both as sent and decompressed, so the limit on what was
+    /// sent (`max_body`) is checked here, for uncompressed messages.
+    pub async fn push_grpc(
+        &self,
+        format: Format,
+        request: tonic::Request<bytes::Bytes>,
+        max_body: usize,
+    ) -> Result<Outcome, tonic::Status> {
+        let compressed = request
+            .metadata()
+            .get("grpc-encoding")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|encoding| encoding != "identity");
+        let body = request.into_inner();
+        if !compressed && body.len() > max_body {
+            ComponentMetrics::add(&self.metrics.errors, 1);
+            let error = ReceiveError::TooLarge(format!(
+                "request body larger than the limit of {max_body} bytes (max_request_body_size)"
+            ));
+            return Err(error.to_status());
+        }
+        self.push(format, &body).await.map_err(|error| error.to_status())
+    }
+
     /// Pushes already decoded spans (gRPC receivers decode in the codec), with those rejected while decoding.
     pub async fn push_decoded(
         &self,

@@ -128,25 +128,8 @@ impl UnaryMethod for ExportMethod {
         let ingest = self.ingest.clone();
         let max_body = self.max_body;
         Box::pin(async move {
-            // tonic applies one limit (max_decompressed_size) to a message both as sent and decompressed, so
-            // the limit on what was sent is checked here for uncompressed messages.
-            let compressed = request
-                .metadata()
-                .get("grpc-encoding")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|encoding| encoding != "identity");
-            let body = request.into_inner();
-            if !compressed && body.len() > max_body {
-                ComponentMetrics::add(&ingest.metrics.errors, 1);
-                let error = ReceiveError::TooLarge(format!(
-                    "request body larger than the limit of {max_body} bytes (max_request_body_size)"
-                ));
-                return Err(error.to_status());
-            }
-            match ingest.push(Format::OtlpProto, &body).await {
-                Ok(outcome) => Ok(tonic::Response::new(partial_success(&outcome))),
-                Err(error) => Err(error.to_status()),
-            }
+            let outcome = ingest.push_grpc(Format::OtlpProto, request, max_body).await?;
+            Ok(tonic::Response::new(partial_success(&outcome)))
         })
     }
 }

@@ -5,7 +5,7 @@ use crate::grpc::{BoxFuture, UnaryMethod, UnaryServer};
 use crate::receivers::ingest::Ingest;
 use crate::receivers::server::{bind_tcp, serve, ServerConfig};
 use crate::receivers::{Listening, ReceiverContext, StartError};
-use crate::telemetry::metrics::{ComponentMetrics, Kind};
+use crate::telemetry::metrics::Kind;
 use bytes::Bytes;
 use translators::jaeger::model::PostSpansResponse;
 use translators::Format;
@@ -50,22 +50,7 @@ impl UnaryMethod for PostSpans {
         let ingest = self.ingest.clone();
         let max_body = self.max_body;
         Box::pin(async move {
-            // tonic applies one limit (max_decompressed_size) to a message as sent and decompressed; the limit
-            // on what was sent is checked here for uncompressed messages.
-            let compressed = request
-                .metadata()
-                .get("grpc-encoding")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|encoding| encoding != "identity");
-            let body = request.into_inner();
-            if !compressed && body.len() > max_body {
-                ComponentMetrics::add(&ingest.metrics.errors, 1);
-                let error = ReceiveError::TooLarge(format!(
-                    "request body larger than the limit of {max_body} bytes (max_request_body_size)"
-                ));
-                return Err(error.to_status());
-            }
-            match ingest.push(Format::JaegerProto, &body).await {
+            match ingest.push_grpc(Format::JaegerProto, request, max_body).await {
                 Ok(outcome) if outcome.rejected.is_empty() => {
                     Ok(tonic::Response::new(PostSpansResponse {}))
                 }
@@ -74,7 +59,7 @@ impl UnaryMethod for PostSpans {
                 Ok(outcome) => {
                     Err(ReceiveError::BadRequest(outcome.rejection_message()).to_status())
                 }
-                Err(error) => Err(error.to_status()),
+                Err(status) => Err(status),
             }
         })
     }
