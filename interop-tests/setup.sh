@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs the real client libraries driven by the end-to-end suite (bridge/tests/e2e_real_clients.rs):
+# Installs the real client libraries driven by the end-to-end suites (bridge/tests/e2e_real_clients.rs,
+# bridge/tests/e2e_exporters_real_decoders.rs):
 #   interop-tests/.venv/<name>/            one Python venv per requirements file in
-#                                          emitters/python/requirements/ (pinned, pip freeze)
+#                                          emitters/python/requirements/ and sinks/python/requirements/
+#                                          (pinned, pip freeze)
 #   interop-tests/emitters/node/node_modules/   npm ci from the committed package-lock.json
 # Needs python3 (3.11 tested), node 20 + npm, and access to PyPI and the npm registry.
 # Idempotent and quick when nothing changed: a venv is (re)installed only when its requirements
@@ -18,7 +20,7 @@ fresh() { [ -z "${FORCE:-}" ] && [ -f "$2/.installed-from" ] && cmp -s "$1" "$2/
 
 pids=()
 names=()
-for req in emitters/python/requirements/*.txt; do
+for req in emitters/python/requirements/*.txt sinks/python/requirements/*.txt; do
   name=$(basename "$req" .txt)
   dir=.venv/$name
   if fresh "$req" "$dir"; then
