@@ -114,6 +114,10 @@ pub struct LoadgenArgs {
     /// Highest rate a step run tries.
     #[arg(long, default_value_t = 2_000_000)]
     pub max_rate: u64,
+    /// With --step: a step whose last spans reach the sink more than this many seconds after sending
+    /// stopped is not sustained (the bridge built up a backlog), and the steps stop.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_drain: f64,
     /// After sending, how long to wait for the last spans to reach the sink.
     #[arg(long, default_value_t = 20.0)]
     pub drain_timeout: f64,
@@ -174,11 +178,19 @@ pub struct PhaseReport {
     /// Times a batch was due while `--concurrency` requests were all still waiting for their answers
     /// (the bridge answering slowly: backpressure).
     pub waits_for_answers: u64,
+    /// Seconds from the end of sending (every request answered) until the last span reached the sink: a
+    /// backlog the bridge built up at this rate.
+    pub drain_seconds: f64,
 }
 
 impl PhaseReport {
     fn clean(&self) -> bool {
         self.lost == 0 && self.refused == 0 && self.failed == 0
+    }
+
+    /// The rate was kept (within 5 %) and left no backlog of more than `max_drain` seconds.
+    fn sustained(&self, max_drain: f64) -> bool {
+        self.rate_achieved >= 0.95 * self.rate_target as f64 && self.drain_seconds <= max_drain
     }
 }
 
@@ -213,7 +225,8 @@ pub struct Report {
     pub unnumbered: u64,
     /// The bridge's CPU and memory: the only phase of a fixed-rate run, the highest loss-free step of a step run.
     pub bridge: Option<Usage>,
-    /// With --step: the highest rate (achieved) with nothing lost, refused or failed.
+    /// With --step: the highest rate achieved with nothing lost, refused or failed, at (within 5 %) the
+    /// rate asked for, and no backlog of more than --max-drain seconds.
     pub highest_loss_free_rate: Option<f64>,
     /// With --step: why the steps stopped.
     pub stopped_because: Option<String>,
@@ -468,6 +481,7 @@ async fn measure(
             run_phase(args, rate, &sender, &mut generator, &mut next_seq, sink, &bridge, &own)
                 .await?;
         let clean = phase.clean();
+        let backlog = phase.drain_seconds > args.max_drain;
         let behind = phase.rate_achieved < 0.95 * rate as f64;
         if !args.json {
             eprintln!("{}", phase_line(&phase));
@@ -478,6 +492,14 @@ async fn measure(
         }
         if !clean {
             stopped_because = Some("spans lost, refused or failed at the last rate".to_string());
+            break;
+        }
+        if backlog {
+            stopped_because = Some(format!(
+                "the bridge fell behind at the last rate: its last spans arrived more than {}s after \
+                 sending stopped (a growing backlog: not sustainable)",
+                args.max_drain
+            ));
             break;
         }
         if behind {
@@ -501,7 +523,7 @@ async fn measure(
     let counts: SinkCounts = sink.counts();
     let best = phases
         .iter()
-        .filter(|p| p.clean())
+        .filter(|p| p.clean() && p.sustained(args.max_drain))
         .max_by(|a, b| a.rate_achieved.total_cmp(&b.rate_achieved));
     let bridge_usage = if args.step { best.map(|p| p.bridge) } else { Some(phases[0].bridge) };
     Ok(Report {
@@ -659,7 +681,7 @@ async fn run_phase(
         bridge.mark().ok_or_else(|| LoadgenError::Bridge("the bridge exited".into()))?;
     let own_end = own.mark();
     let accepted = tally.accepted.load(Ordering::Relaxed);
-    let received = drain(sink, first_seq, *next_seq, accepted, args.drain_timeout).await;
+    let (received, drained) = drain(sink, first_seq, *next_seq, accepted, args.drain_timeout).await;
     let (bridge_start, own_start) = window_start
         .ok_or_else(|| LoadgenError::Args("--warmup leaves no time to measure".into()))?;
     let usage = procstat::usage(&bridge.window(&bridge_start, &window_end));
@@ -684,28 +706,33 @@ async fn run_phase(
         bridge_cpu_us_per_span: usage.cpu_percent / 100.0 * 1e6 / rate_achieved,
         loadgen_cpu_percent,
         waits_for_answers: full_waits,
+        drain_seconds: drained.as_secs_f64(),
     })
 }
 
-/// Waits until `expected` spans of `from..to` reached the sink, or nothing arrived for a second, or the
-/// timeout; returns how many arrived.
-async fn drain(sink: &SeqSink, from: u64, to: u64, expected: u64, timeout: f64) -> u64 {
-    let deadline = Instant::now() + Duration::from_secs_f64(timeout);
+/// Waits until `expected` spans of `from..to` reached the sink, or nothing arrived for two seconds, or
+/// the timeout; returns how many arrived and how long after the call the last of them did.
+async fn drain(sink: &SeqSink, from: u64, to: u64, expected: u64, timeout: f64) -> (u64, Duration) {
+    let begin = Instant::now();
+    let deadline = begin + Duration::from_secs_f64(timeout);
     let mut last = sink.counts().spans;
-    let mut last_change = Instant::now();
+    let mut last_change = begin;
     loop {
         let seen = sink.seen_in(from, to);
-        if seen >= expected || Instant::now() > deadline {
-            return seen;
+        if seen >= expected {
+            return (seen, begin.elapsed());
+        }
+        if Instant::now() > deadline {
+            return (seen, last_change - begin);
         }
         let spans = sink.counts().spans;
         if spans != last {
             last = spans;
             last_change = Instant::now();
         } else if last_change.elapsed() > Duration::from_secs(2) {
-            return seen;
+            return (seen, last_change - begin);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -724,7 +751,7 @@ async fn bridge_counters(admin: &str) -> Vec<String> {
 
 fn phase_line(p: &PhaseReport) -> String {
     format!(
-        "{:>9} {:>10.0} {:>10} {:>10} {:>8} {:>8} {:>7} {:>7.1} ({:>5.1}) {:>6.1} ({:>5.1}) {:>8.2} {:>8.1}",
+        "{:>9} {:>10.0} {:>10} {:>10} {:>8} {:>8} {:>7} {:>7.1} ({:>5.1}) {:>6.1} ({:>5.1}) {:>8.2} {:>8.1} {:>7.2}",
         p.rate_target,
         p.rate_achieved,
         p.sent,
@@ -738,10 +765,11 @@ fn phase_line(p: &PhaseReport) -> String {
         p.bridge.rss_max_mib,
         p.bridge_cpu_us_per_span,
         p.loadgen_cpu_percent,
+        p.drain_seconds,
     )
 }
 
-const HEADER: &str = "rate/s    achieved       sent   received     lost  refused  failed  CPU % (max)      RSS MiB (max)  µs/span  loadgen%";
+const HEADER: &str = "rate/s    achieved       sent   received     lost  refused  failed  CPU % (max)      RSS MiB (max)  µs/span  loadgen% drain s";
 
 /// The human-readable report.
 pub fn table(report: &Report) -> String {
