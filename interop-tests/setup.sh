@@ -5,7 +5,9 @@
 #                                          emitters/python/requirements/ and sinks/python/requirements/
 #                                          (pinned, pip freeze)
 #   interop-tests/emitters/node/node_modules/   npm ci from the committed package-lock.json
-# Needs python3 (3.11 tested), node 20 + npm, and access to PyPI and the npm registry.
+#   interop-tests/.venv/go/zipkin-go-sink  go build of sinks/go (openzipkin's zipkin-go decoders)
+# Needs python3 (3.11 tested), node 20 + npm, go >= 1.22, and access to PyPI, the npm registry and the
+# Go module proxy.
 # Idempotent and quick when nothing changed: a venv is (re)installed only when its requirements
 # file changed since the last successful install, node_modules only when package-lock.json did.
 #   bash interop-tests/setup.sh          # install what is missing or stale
@@ -56,6 +58,25 @@ else
   ) &
   pids+=($!)
   names+=("node")
+fi
+
+# The Zipkin sink on openzipkin's Go library: rebuilt when its sources or module files changed.
+go_dir=sinks/go
+go_out=.venv/go
+go_stamp=$(cat "$go_dir"/go.mod "$go_dir"/go.sum "$go_dir"/*.go | cksum)
+if [ -z "${FORCE:-}" ] && [ -x "$go_out/zipkin-go-sink" ] && [ "$(cat "$go_out/.installed-from" 2>/dev/null)" = "$go_stamp" ]; then
+  echo "setup: go zipkin-go-sink: up to date"
+else
+  (
+    mkdir -p "$go_out"
+    rm -f "$go_out/.installed-from"
+    cd "$go_dir"
+    go build -buildvcs=false -o ../../"$go_out"/zipkin-go-sink .
+    cd - >/dev/null
+    echo "$go_stamp" >"$go_out/.installed-from"
+  ) &
+  pids+=($!)
+  names+=("go zipkin-go-sink")
 fi
 
 # The installs run in parallel (mostly download time); report each.

@@ -463,10 +463,18 @@ fn merge(into: &mut J, from: J) {
 // ---------------------------------------------------------------------------------------------------------
 // The cases
 
+/// Which sink program decodes what the exporter sends.
+#[derive(Clone, Copy)]
+enum SinkProgram {
+    /// `interop-tests/.venv/<venv>/bin/python -B interop-tests/sinks/python/<script>`.
+    Python { venv: &'static str, script: &'static str },
+    /// `interop-tests/.venv/go/zipkin-go-sink` (openzipkin's zipkin-go), built by setup.sh.
+    ZipkinGo,
+}
+
 struct Case {
     name: &'static str,
-    venv: &'static str,
-    sink: &'static str,
+    sink: SinkProgram,
     /// The exporter's YAML (one line, inside `exporters:`), given the sink's 127.0.0.1:port.
     exporter: fn(&str) -> String,
     expected: fn() -> Vec<J>,
@@ -474,7 +482,15 @@ struct Case {
     id_key: &'static str,
     /// Checks on a sink line beside the span (content type, encoding), as (key, value).
     line_checks: &'static [(&'static str, &'static str)],
+    /// Send the zero-high-half trace id as [`TRACE64_AVOIDED`] instead, for a decoder known to refuse it.
+    avoid_trace64: bool,
 }
+
+/// A 128-bit id used instead of [`TRACE64`] where the decoder refuses 64-bit trace ids: zipkin-go's
+/// `zipkin_proto3.ParseSpans` wants 16 trace-id bytes, while zipkin.proto allows 8 or 16 and our exporter
+/// writes 8 when the high half is zero (docs/mappings/traces.md §2.1). The OpenTelemetry Collector's Zipkin
+/// receiver decodes protobuf with ParseSpans, so it refuses such a batch whole (400).
+const TRACE64_AVOIDED: &str = "5b8efff798038103d269b633813fc60c";
 
 /// Short retries: a test that needs one should not wait seconds.
 const RETRY: &str =
@@ -484,13 +500,13 @@ const RETRY: &str =
 async fn jaeger_thrift_http_decoded_by_thrift_and_jaeger_idl_types() {
     run_case(Case {
         name: "jaeger_thrift_http → thrift TBinaryProtocol + jaeger.thrift types of the OTel Jaeger exporter",
-        venv: "otel-jaeger",
-        sink: "jaeger_thrift_http_sink.py",
+        sink: SinkProgram::Python { venv: "otel-jaeger", script: "jaeger_thrift_http_sink.py" },
         exporter: |at| {
             format!("jaeger_thrift_http: {{ endpoint: \"http://{at}/api/traces\", {RETRY} }}")
         },
         expected: || expected_jaeger(JaegerWire::Thrift),
         id_key: "span_id",
+        avoid_trace64: false,
         line_checks: &[("content_type", "application/x-thrift")],
     })
     .await;
@@ -500,11 +516,11 @@ async fn jaeger_thrift_http_decoded_by_thrift_and_jaeger_idl_types() {
 async fn jaeger_grpc_decoded_by_grpcio_and_jaeger_idl_types() {
     run_case(Case {
         name: "jaeger (gRPC PostSpans) → grpcio + jaeger-idl api_v2 types",
-        venv: "jaeger-grpc",
-        sink: "jaeger_grpc_sink.py",
+        sink: SinkProgram::Python { venv: "jaeger-grpc", script: "jaeger_grpc_sink.py" },
         exporter: |at| format!("jaeger: {{ endpoint: \"http://{at}\", {RETRY} }}"),
         expected: || expected_jaeger(JaegerWire::Proto),
         id_key: "span_id",
+        avoid_trace64: false,
         line_checks: &[],
     })
     .await;
@@ -514,13 +530,13 @@ async fn jaeger_grpc_decoded_by_grpcio_and_jaeger_idl_types() {
 async fn zipkin_proto_decoded_by_py_zipkin_zipkin_pb2() {
     run_case(Case {
         name: "zipkin (proto) → protobuf + py-zipkin's zipkin_pb2",
-        venv: "py-zipkin",
-        sink: "zipkin_sink.py",
+        sink: SinkProgram::Python { venv: "py-zipkin", script: "zipkin_sink.py" },
         exporter: |at| {
             format!("zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", format: proto, {RETRY} }}")
         },
         expected: || expected_zipkin(false),
         id_key: "id",
+        avoid_trace64: false,
         line_checks: &[("format", "proto")],
     })
     .await;
@@ -530,12 +546,43 @@ async fn zipkin_proto_decoded_by_py_zipkin_zipkin_pb2() {
 async fn zipkin_json_checked_against_zipkin2_v2_model() {
     run_case(Case {
         name: "zipkin (json) → json + strict zipkin2 v2 model check",
-        venv: "py-zipkin",
-        sink: "zipkin_sink.py",
+        sink: SinkProgram::Python { venv: "py-zipkin", script: "zipkin_sink.py" },
         exporter: |at| format!("zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", {RETRY} }}"),
         expected: || expected_zipkin(true),
         id_key: "id",
+        avoid_trace64: false,
         line_checks: &[("format", "json")],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zipkin_json_decoded_by_zipkin_go() {
+    run_case(Case {
+        name: "zipkin (json) → openzipkin zipkin-go model.SpanModel",
+        sink: SinkProgram::ZipkinGo,
+        exporter: |at| format!("zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", {RETRY} }}"),
+        expected: || expected_zipkin(false),
+        id_key: "id",
+        avoid_trace64: false,
+        line_checks: &[("format", "json")],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zipkin_proto_decoded_by_zipkin_go() {
+    run_case(Case {
+        name: "zipkin (proto) → openzipkin zipkin-go zipkin_proto3.ParseSpans",
+        sink: SinkProgram::ZipkinGo,
+        exporter: |at| {
+            format!("zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", format: proto, {RETRY} }}")
+        },
+        expected: || expected_zipkin(false),
+        id_key: "id",
+        line_checks: &[("format", "proto")],
+        // Finding: zipkin-go refuses our 8-byte trace_id (see TRACE64_AVOIDED).
+        avoid_trace64: true,
     })
     .await;
 }
@@ -544,11 +591,11 @@ async fn zipkin_json_checked_against_zipkin2_v2_model() {
 async fn otlphttp_proto_gzip_decoded_by_opentelemetry_proto() {
     run_case(Case {
         name: "otlphttp (protobuf, gzip) → opentelemetry-proto",
-        venv: "otel-otlp",
-        sink: "otlp_http_sink.py",
+        sink: SinkProgram::Python { venv: "otel-otlp", script: "otlp_http_sink.py" },
         exporter: |at| format!("otlphttp: {{ endpoint: \"http://{at}\", {RETRY} }}"),
         expected: expected_otlp,
         id_key: "span_id",
+        avoid_trace64: false,
         line_checks: &[("content_type", "application/x-protobuf"), ("content_encoding", "gzip")],
     })
     .await;
@@ -558,8 +605,7 @@ async fn otlphttp_proto_gzip_decoded_by_opentelemetry_proto() {
 async fn otlphttp_json_decoded_by_opentelemetry_proto() {
     run_case(Case {
         name: "otlphttp (JSON, uncompressed) → opentelemetry-proto json_format",
-        venv: "otel-otlp",
-        sink: "otlp_http_sink.py",
+        sink: SinkProgram::Python { venv: "otel-otlp", script: "otlp_http_sink.py" },
         exporter: |at| {
             format!(
                 "otlphttp: {{ endpoint: \"http://{at}\", encoding: json, compression: none, {RETRY} }}"
@@ -567,6 +613,7 @@ async fn otlphttp_json_decoded_by_opentelemetry_proto() {
         },
         expected: expected_otlp,
         id_key: "span_id",
+        avoid_trace64: false,
         line_checks: &[("content_type", "application/json"), ("content_encoding", "")],
     })
     .await;
@@ -576,21 +623,30 @@ async fn otlphttp_json_decoded_by_opentelemetry_proto() {
 // Running one case
 
 async fn run_case(case: Case) {
-    let Some(python) = installed_or_skip(&case) else { return };
-    let sink =
-        Sink::start(&python, case.sink).await.unwrap_or_else(|e| panic!("{}: {e}", case.name));
+    let Some(program) = installed_or_skip(&case) else { return };
+    let sink = Sink::start(&program).await.unwrap_or_else(|e| panic!("{}: {e}", case.name));
     let bridge = Bridge::start(&case, &(case.exporter)(&sink.address)).await;
 
+    let mut body = sent().to_string();
+    let mut expected = (case.expected)();
+    if case.avoid_trace64 {
+        body = body.replace(TRACE64, TRACE64_AVOIDED);
+        let short = format!("\"{}\"", &TRACE64[16..]);
+        let long = format!("\"{TRACE64}\"");
+        for e in &mut expected {
+            let text = e.to_string().replace(&short, &long).replace(TRACE64, TRACE64_AVOIDED);
+            *e = serde_json::from_str(&text).expect("JSON");
+        }
+    }
     let response = reqwest::Client::new()
         .post(format!("http://{}/v1/traces", bridge.receiver))
         .header("content-type", "application/json")
-        .body(sent().to_string())
+        .body(body)
         .send()
         .await
         .expect("POST to the bridge");
     assert_eq!(response.status(), 200, "{}: the bridge refused the request", case.name);
 
-    let expected = (case.expected)();
     let lines = sink.wait_for_spans(expected.len(), DEADLINE).await;
     let problems = compare(&case, &expected, &lines);
     if !problems.is_empty() {
@@ -685,7 +741,12 @@ fn compare(case: &Case, expected: &[J], lines: &[J]) -> Vec<String> {
         };
         for key in want.keys().chain(got.keys().filter(|k| !want.contains_key(*k))) {
             let (w, g) = (normalized(key, want.get(key)), normalized(key, got.get(key)));
-            if w != g {
+            if w != g && matches!(key.as_str(), "tags" | "attributes") {
+                let name = want.get("name").or(want.get("operation_name")).unwrap_or(&J::Null);
+                for d in keyed_differences(&w, &g) {
+                    problems.push(format!("span {id} ({name}): {key}: {d}"));
+                }
+            } else if w != g {
                 problems.push(format!(
                     "span {id} ({}): {key}: expected {}, got {}",
                     want.get("name").or(want.get("operation_name")).unwrap_or(&J::Null),
@@ -701,6 +762,37 @@ fn compare(case: &Case, expected: &[J], lines: &[J]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// Tag/attribute lists (`[{key, type, value}]`) or maps (`{key: value}`), compared entry by entry.
+fn keyed_differences(want: &J, got: &J) -> Vec<String> {
+    let entries = |v: &J| -> Vec<(String, J)> {
+        match v {
+            J::Object(o) => o.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            J::Array(a) => a
+                .iter()
+                .map(|t| (t["key"].as_str().unwrap_or_default().to_string(), t.clone()))
+                .collect(),
+            _ => vec![],
+        }
+    };
+    let (want, got) = (entries(want), entries(got));
+    let mut out = Vec::new();
+    for (k, w) in &want {
+        let found: Vec<&J> = got.iter().filter(|(g, _)| g == k).map(|(_, v)| v).collect();
+        match found.as_slice() {
+            [] => out.push(format!("{k:?} missing (expected {w})")),
+            [g] if *g != w => out.push(format!("{k:?}: expected {w}, got {g}")),
+            [_] => {}
+            many => out.push(format!("{k:?} {} times: {many:?}", many.len())),
+        }
+    }
+    for (k, g) in &got {
+        if !want.iter().any(|(w, _)| w == k) {
+            out.push(format!("{k:?} not expected: {g}"));
+        }
+    }
+    out
 }
 
 /// Fields whose order the rules leave open are compared as sorted lists: Jaeger span and process tags.
@@ -748,13 +840,22 @@ fn show(v: &J) -> String {
     }
 }
 
-/// The venv's python, or None after printing "skipped" (outside CI) when it is not installed.
-fn installed_or_skip(case: &Case) -> Option<PathBuf> {
-    let venv = interop_dir().join(".venv").join(case.venv);
+/// The sink's command line (program, arguments before the port), or None after printing "skipped" (outside
+/// CI) when it is not installed.
+fn installed_or_skip(case: &Case) -> Option<(PathBuf, Vec<String>)> {
+    let installed = interop_dir().join(".venv");
     // setup.sh writes .installed-from last: a half-done install counts as missing.
-    let marker = venv.join(".installed-from");
+    let (marker, command) = match case.sink {
+        SinkProgram::Python { venv, script } => (
+            installed.join(venv).join(".installed-from"),
+            (installed.join(venv).join("bin/python"), vec!["-B".to_string(), script.to_string()]),
+        ),
+        SinkProgram::ZipkinGo => {
+            (installed.join("go/.installed-from"), (installed.join("go/zipkin-go-sink"), vec![]))
+        }
+    };
     if marker.exists() {
-        return Some(venv.join("bin/python"));
+        return Some(command);
     }
     if std::env::var_os("CI").is_some() {
         panic!(
@@ -788,12 +889,13 @@ struct Sink {
 }
 
 impl Sink {
-    /// Starts `python -B <sink> 0` and waits for its `{"listening": ...}` line.
-    async fn start(python: &Path, script: &str) -> Result<Sink, String> {
+    /// Starts `<program> <args> 0` in `interop-tests/sinks/python` and waits for its `{"listening": ...}`
+    /// line.
+    async fn start((program, args): &(PathBuf, Vec<String>)) -> Result<Sink, String> {
         let dir = interop_dir().join("sinks/python");
-        let mut child = tokio::process::Command::new(python)
-            .arg("-B")
-            .arg(script)
+        let what = program.display();
+        let mut child = tokio::process::Command::new(program)
+            .args(args)
             .arg("0")
             .current_dir(&dir)
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -803,7 +905,7 @@ impl Sink {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", python.display()))?;
+            .map_err(|e| format!("cannot start {what}: {e}"))?;
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut err_pipe = child.stderr.take().expect("stderr");
         let err_buf = stderr.clone();
@@ -822,11 +924,11 @@ impl Sink {
             Ok(Ok(Some(line))) => serde_json::from_str::<J>(&line)
                 .ok()
                 .and_then(|j| j["listening"].as_str().map(String::from))
-                .ok_or_else(|| format!("{script}: unexpected first line {line:?}"))?,
+                .ok_or_else(|| format!("{what} {args:?}: unexpected first line {line:?}"))?,
             _ => {
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 return Err(format!(
-                    "{script} did not start listening within {DEADLINE:?}; stderr:\n{}",
+                    "{what} {args:?} did not start listening within {DEADLINE:?}; stderr:\n{}",
                     stderr.lock().expect("stderr")
                 ));
             }
