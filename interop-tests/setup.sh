@@ -6,8 +6,9 @@
 #                                          (pinned, pip freeze)
 #   interop-tests/emitters/node/node_modules/   npm ci from the committed package-lock.json
 #   interop-tests/.venv/go/zipkin-go-sink  go build of sinks/go (openzipkin's zipkin-go decoders)
-# Needs python3 (3.11 tested), node 20 + npm, go >= 1.22, and access to PyPI, the npm registry and the
-# Go module proxy.
+#   interop-tests/.venv/java/lib/          the Zipkin server's codec jar (sinks/java/pom.xml, mvn)
+# Needs python3 (3.11 tested), node 20 + npm, go >= 1.22, Java 17 + mvn, and access to PyPI, the npm
+# registry, the Go module proxy and Maven Central.
 # Idempotent and quick when nothing changed: a venv is (re)installed only when its requirements
 # file changed since the last successful install, node_modules only when package-lock.json did.
 #   bash interop-tests/setup.sh          # install what is missing or stale
@@ -77,6 +78,21 @@ else
   ) &
   pids+=($!)
   names+=("go zipkin-go-sink")
+fi
+
+# The Zipkin server's own codec (a jar, no dependencies) for sinks/java/ZipkinJavaSink.java.
+java_out=.venv/java
+if fresh sinks/java/pom.xml "$java_out"; then
+  echo "setup: java zipkin: up to date"
+else
+  (
+    rm -rf "$java_out"
+    mkdir -p "$java_out"
+    mvn -q -B -Dstyle.color=never -f sinks/java/pom.xml dependency:copy-dependencies -DoutputDirectory="$PWD/$java_out/lib"
+    cp sinks/java/pom.xml "$java_out/.installed-from"
+  ) &
+  pids+=($!)
+  names+=("java zipkin")
 fi
 
 # The installs run in parallel (mostly download time); report each.

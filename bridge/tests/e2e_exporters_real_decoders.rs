@@ -470,6 +470,9 @@ enum SinkProgram {
     Python { venv: &'static str, script: &'static str },
     /// `interop-tests/.venv/go/zipkin-go-sink` (openzipkin's zipkin-go), built by setup.sh.
     ZipkinGo,
+    /// `java -cp interop-tests/.venv/java/lib/* interop-tests/sinks/java/ZipkinJavaSink.java` (the Zipkin
+    /// server's codec, io.zipkin.zipkin2:zipkin, fetched by setup.sh).
+    ZipkinJava,
 }
 
 struct Case {
@@ -484,6 +487,8 @@ struct Case {
     line_checks: &'static [(&'static str, &'static str)],
     /// Send the zero-high-half trace id as [`TRACE64_AVOIDED`] instead, for a decoder known to refuse it.
     avoid_trace64: bool,
+    /// The decoder lower-cases span names, as the Zipkin server's `zipkin2.Span` builder does.
+    lowercases_names: bool,
 }
 
 /// A 128-bit id used instead of [`TRACE64`] where the decoder refuses 64-bit trace ids: zipkin-go's
@@ -507,6 +512,7 @@ async fn jaeger_thrift_http_decoded_by_thrift_and_jaeger_idl_types() {
         expected: || expected_jaeger(JaegerWire::Thrift),
         id_key: "span_id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[("content_type", "application/x-thrift")],
     })
     .await;
@@ -521,6 +527,7 @@ async fn jaeger_grpc_decoded_by_grpcio_and_jaeger_idl_types() {
         expected: || expected_jaeger(JaegerWire::Proto),
         id_key: "span_id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[],
     })
     .await;
@@ -537,6 +544,7 @@ async fn zipkin_proto_decoded_by_py_zipkin_zipkin_pb2() {
         expected: || expected_zipkin(false),
         id_key: "id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[("format", "proto")],
     })
     .await;
@@ -551,6 +559,7 @@ async fn zipkin_json_checked_against_zipkin2_v2_model() {
         expected: || expected_zipkin(true),
         id_key: "id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[("format", "json")],
     })
     .await;
@@ -565,6 +574,7 @@ async fn zipkin_json_decoded_by_zipkin_go() {
         expected: || expected_zipkin(false),
         id_key: "id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[("format", "json")],
     })
     .await;
@@ -583,6 +593,39 @@ async fn zipkin_proto_decoded_by_zipkin_go() {
         line_checks: &[("format", "proto")],
         // Finding: zipkin-go refuses our 8-byte trace_id (see TRACE64_AVOIDED).
         avoid_trace64: true,
+        lowercases_names: false,
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zipkin_json_decoded_by_zipkin_server_codec() {
+    run_case(Case {
+        name: "zipkin (json) → the Zipkin server's SpanBytesDecoder.JSON_V2 (Java)",
+        sink: SinkProgram::ZipkinJava,
+        exporter: |at| format!("zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", {RETRY} }}"),
+        expected: || expected_zipkin(false),
+        id_key: "id",
+        avoid_trace64: false,
+        lowercases_names: true,
+        line_checks: &[("format", "json")],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zipkin_proto_decoded_by_zipkin_server_codec() {
+    run_case(Case {
+        name: "zipkin (proto) → the Zipkin server's SpanBytesDecoder.PROTO3 (Java)",
+        sink: SinkProgram::ZipkinJava,
+        exporter: |at| {
+            format!("zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", format: proto, {RETRY} }}")
+        },
+        expected: || expected_zipkin(false),
+        id_key: "id",
+        avoid_trace64: false,
+        lowercases_names: true,
+        line_checks: &[("format", "proto")],
     })
     .await;
 }
@@ -596,6 +639,7 @@ async fn otlphttp_proto_gzip_decoded_by_opentelemetry_proto() {
         expected: expected_otlp,
         id_key: "span_id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[("content_type", "application/x-protobuf"), ("content_encoding", "gzip")],
     })
     .await;
@@ -614,6 +658,7 @@ async fn otlphttp_json_decoded_by_opentelemetry_proto() {
         expected: expected_otlp,
         id_key: "span_id",
         avoid_trace64: false,
+        lowercases_names: false,
         line_checks: &[("content_type", "application/json"), ("content_encoding", "")],
     })
     .await;
@@ -636,6 +681,12 @@ async fn run_case(case: Case) {
         for e in &mut expected {
             let text = e.to_string().replace(&short, &long).replace(TRACE64, TRACE64_AVOIDED);
             *e = serde_json::from_str(&text).expect("JSON");
+        }
+    }
+    if case.lowercases_names {
+        for e in &mut expected {
+            let name = e["name"].as_str().map(str::to_lowercase);
+            e["name"] = json!(name);
         }
     }
     let response = reqwest::Client::new()
@@ -853,6 +904,17 @@ fn installed_or_skip(case: &Case) -> Option<(PathBuf, Vec<String>)> {
         SinkProgram::ZipkinGo => {
             (installed.join("go/.installed-from"), (installed.join("go/zipkin-go-sink"), vec![]))
         }
+        SinkProgram::ZipkinJava => (
+            installed.join("java/.installed-from"),
+            (
+                PathBuf::from("java"),
+                vec![
+                    "-cp".to_string(),
+                    installed.join("java/lib/*").display().to_string(),
+                    interop_dir().join("sinks/java/ZipkinJavaSink.java").display().to_string(),
+                ],
+            ),
+        ),
     };
     if marker.exists() {
         return Some(command);
