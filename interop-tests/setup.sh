@@ -5,9 +5,9 @@
 #                                          emitters/python/requirements/ and sinks/python/requirements/
 #                                          (pinned, pip freeze)
 #   interop-tests/emitters/node/node_modules/   npm ci from the committed package-lock.json
-#   interop-tests/.venv/go/zipkin-go-sink  go build of sinks/go (openzipkin's zipkin-go decoders)
+#   interop-tests/.venv/go/{zipkin,jaeger}-sink   go build of sinks/go (zipkin-go; jaeger-idl types)
 #   interop-tests/.venv/java/lib/          the Zipkin server's codec jar (sinks/java/pom.xml, mvn)
-# Needs python3 (3.11 tested), node 20 + npm, go >= 1.22, Java 17 + mvn, and access to PyPI, the npm
+# Needs python3 (3.11 tested), node 20 + npm, go >= 1.26, Java 17 + mvn, and access to PyPI, the npm
 # registry, the Go module proxy and Maven Central.
 # Idempotent and quick when nothing changed: a venv is (re)installed only when its requirements
 # file changed since the last successful install, node_modules only when package-lock.json did.
@@ -61,23 +61,25 @@ else
   names+=("node")
 fi
 
-# The Zipkin sink on openzipkin's Go library: rebuilt when its sources or module files changed.
+# The Go sinks (openzipkin's zipkin-go; the Jaeger project's jaeger-idl types): rebuilt when their sources or
+# module files changed. The first build compiles grpc-go too (~45 s of CPU); later ones hit the Go cache.
 go_dir=sinks/go
 go_out=.venv/go
-go_stamp=$(cat "$go_dir"/go.mod "$go_dir"/go.sum "$go_dir"/*.go | cksum)
-if [ -z "${FORCE:-}" ] && [ -x "$go_out/zipkin-go-sink" ] && [ "$(cat "$go_out/.installed-from" 2>/dev/null)" = "$go_stamp" ]; then
-  echo "setup: go zipkin-go-sink: up to date"
+go_stamp=$(cat "$go_dir"/go.mod "$go_dir"/go.sum "$go_dir"/*/*.go | cksum)
+if [ -z "${FORCE:-}" ] && [ -x "$go_out/zipkin-sink" ] && [ -x "$go_out/jaeger-sink" ] \
+  && [ "$(cat "$go_out/.installed-from" 2>/dev/null)" = "$go_stamp" ]; then
+  echo "setup: go sinks: up to date"
 else
   (
     mkdir -p "$go_out"
     rm -f "$go_out/.installed-from"
     cd "$go_dir"
-    go build -buildvcs=false -o ../../"$go_out"/zipkin-go-sink .
+    go build -buildvcs=false -o ../../"$go_out"/ ./zipkin-sink ./jaeger-sink
     cd - >/dev/null
     echo "$go_stamp" >"$go_out/.installed-from"
   ) &
   pids+=($!)
-  names+=("go zipkin-go-sink")
+  names+=("go sinks")
 fi
 
 # The Zipkin server's own codec (a jar, no dependencies) for sinks/java/ZipkinJavaSink.java.

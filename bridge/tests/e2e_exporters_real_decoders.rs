@@ -468,8 +468,10 @@ fn merge(into: &mut J, from: J) {
 enum SinkProgram {
     /// `interop-tests/.venv/<venv>/bin/python -B interop-tests/sinks/python/<script>`.
     Python { venv: &'static str, script: &'static str },
-    /// `interop-tests/.venv/go/zipkin-go-sink` (openzipkin's zipkin-go), built by setup.sh.
+    /// `interop-tests/.venv/go/zipkin-sink` (openzipkin's zipkin-go), built by setup.sh.
     ZipkinGo,
+    /// `interop-tests/.venv/go/jaeger-sink` (the Jaeger project's jaeger-idl Go types), built by setup.sh.
+    JaegerGo,
     /// `java -cp interop-tests/.venv/java/lib/* interop-tests/sinks/java/ZipkinJavaSink.java` (the Zipkin
     /// server's codec, io.zipkin.zipkin2:zipkin, fetched by setup.sh).
     ZipkinJava,
@@ -529,6 +531,36 @@ async fn jaeger_grpc_decoded_by_grpcio_and_jaeger_idl_types() {
         avoid_trace64: false,
         lowercases_names: false,
         line_checks: &[],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jaeger_thrift_http_decoded_by_jaeger_idl_go() {
+    run_case(Case {
+        name: "jaeger_thrift_http → Go thrift TDeserializer + jaeger-idl thrift-gen/jaeger (the collector's)",
+        sink: SinkProgram::JaegerGo,
+        exporter: |at| format!("jaeger_thrift_http: {{ endpoint: \"http://{at}/api/traces\", {RETRY} }}"),
+        expected: || expected_jaeger(JaegerWire::Thrift),
+        id_key: "span_id",
+        avoid_trace64: false,
+        lowercases_names: false,
+        line_checks: &[("content_type", "application/x-thrift"), ("format", "thrift")],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jaeger_grpc_decoded_by_jaeger_idl_go() {
+    run_case(Case {
+        name: "jaeger (gRPC PostSpans) → jaeger-idl proto-gen/api_v2 + model/v1 (the collector's gogo types)",
+        sink: SinkProgram::JaegerGo,
+        exporter: |at| format!("jaeger: {{ endpoint: \"http://{at}\", {RETRY} }}"),
+        expected: || expected_jaeger(JaegerWire::Proto),
+        id_key: "span_id",
+        avoid_trace64: false,
+        lowercases_names: false,
+        line_checks: &[("content_type", "application/grpc"), ("format", "proto")],
     })
     .await;
 }
@@ -902,7 +934,10 @@ fn installed_or_skip(case: &Case) -> Option<(PathBuf, Vec<String>)> {
             (installed.join(venv).join("bin/python"), vec!["-B".to_string(), script.to_string()]),
         ),
         SinkProgram::ZipkinGo => {
-            (installed.join("go/.installed-from"), (installed.join("go/zipkin-go-sink"), vec![]))
+            (installed.join("go/.installed-from"), (installed.join("go/zipkin-sink"), vec![]))
+        }
+        SinkProgram::JaegerGo => {
+            (installed.join("go/.installed-from"), (installed.join("go/jaeger-sink"), vec![]))
         }
         SinkProgram::ZipkinJava => (
             installed.join("java/.installed-from"),

@@ -1,6 +1,6 @@
-// zipkin-go-sink: a Zipkin server's `POST /api/v2/spans`, decoded by openzipkin's own Go library.
+// zipkin-sink: a Zipkin server's `POST /api/v2/spans`, decoded by openzipkin's own Go library.
 //
-//	zipkin-go-sink PORT        (PORT 0: any free port; built by interop-tests/setup.sh)
+//	interop-tests/.venv/go/zipkin-sink PORT        (PORT 0: any free port; built by interop-tests/setup.sh)
 //
 // Decoders, chosen by Content-Type as the Zipkin server does:
 //   - application/json: encoding/json into zipkin-go's model.SpanModel (its UnmarshalJSON: hex ids
