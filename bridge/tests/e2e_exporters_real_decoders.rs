@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 /// How long a sink may take to listen, the bridge to answer `/readyz`, and the spans to arrive.
-const DEADLINE: Duration = Duration::from_secs(10);
+const DEADLINE: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------------------------------------
 // What is sent: two services, a parent/child pair across them, typed attributes (string, int, double, bool,
