@@ -43,6 +43,7 @@ const TRACE64: &str = "0000000000000000463ac35c9f6413ad";
 const ROOT: &str = "00f067aa0ba902b7";
 const CHILD: &str = "a2fb4a1d1a96d312";
 const LOCAL: &str = "72a7ea6e1fc5bd84";
+const PRODUCER: &str = "3c4d9b1e5f6a7b80";
 const LINK_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 const LINK_SPAN: &str = "b7ad6b7169203331";
 /// Start of the root, in µs (whole µs: every format keeps them exactly).
@@ -113,6 +114,25 @@ fn sent() -> J {
                         "events": [{"timeUnixNano": ns(T0_US + 1_001_000), "name": "cache.cleared"}]
                     }
                 ]
+            }]
+        },
+        {
+            // No service.name and no scope; an IPv6 peer, an integral double, dropped counts.
+            "resource": {"attributes": [{"key": "telemetry.sdk.language", "value": {"stringValue": "rust"}}]},
+            "scopeSpans": [{
+                "spans": [{
+                    "traceId": TRACE, "spanId": PRODUCER, "parentSpanId": ROOT,
+                    "name": "publish orders", "kind": 4, "flags": 1,
+                    "startTimeUnixNano": ns(T0_US + 20_000), "endTimeUnixNano": ns(T0_US + 20_250),
+                    "attributes": [
+                        {"key": "network.peer.address", "value": {"stringValue": "2001:db8::1"}},
+                        {"key": "network.peer.port", "value": {"intValue": "9092"}},
+                        {"key": "messaging.system", "value": {"stringValue": "kafka"}},
+                        {"key": "ratio", "value": {"doubleValue": 2.0}}
+                    ],
+                    "droppedAttributesCount": 2,
+                    "droppedEventsCount": 1
+                }]
             }]
         }
     ]})
@@ -236,6 +256,27 @@ fn expected_jaeger(wire: JaegerWire) -> Vec<J> {
             vec![],
             inventory,
         ),
+        (
+            TRACE,
+            PRODUCER,
+            Some(ROOT),
+            "publish orders",
+            T0_US + 20_000,
+            250_000,
+            vec![
+                s("network.peer.address", "2001:db8::1"),
+                t("network.peer.port", Ty::Long, json!(9092)),
+                s("messaging.system", "kafka"),
+                t("ratio", Ty::Double, json!(2.0)),
+                s("span.kind", "producer"),
+                t("otel.dropped_attributes_count", Ty::Long, json!(2)),
+                t("otel.dropped_events_count", Ty::Long, json!(1)),
+            ],
+            vec![],
+            vec![json!({"ref_type": "CHILD_OF", "trace_id": TRACE, "span_id": ROOT})],
+            // §3.1: no service.name → the SDK default
+            json!({"service_name": "unknown_service", "tags": [s("telemetry.sdk.language", "rust")]}),
+        ),
     ];
     spans
         .into_iter()
@@ -332,10 +373,20 @@ fn expected_zipkin(json_format: bool) -> Vec<J> {
             "annotations": [{"timestamp": T0_US + 1_001_000, "value": "cache.cleared"}],
             "tags": scope("inventory-lib", None), "debug": null, "shared": null, "problems": [],
         }),
+        // §4.1: no service.name → no localEndpoint at all; §4.6: an IP is no remote service name.
+        json!({
+            "trace_id": TRACE, "id": PRODUCER, "parent_id": ROOT, "kind": "PRODUCER", "name": "publish orders",
+            "timestamp": T0_US + 20_000, "duration": 250, "local_endpoint": null,
+            "remote_endpoint": {"service_name": null, "ipv4": null, "ipv6": "2001:db8::1", "port": 9092},
+            "annotations": [],
+            "tags": {"messaging.system": "kafka", "ratio": "2", "otel.dropped_attributes_count": "2",
+                "otel.dropped_events_count": "1", "telemetry.sdk.language": "rust"},
+            "debug": null, "shared": null, "problems": [],
+        }),
     ];
     if json_format {
         // Zipkin's own writer leaves empty fields out, and so must we (§4.9): exactly these are written.
-        let present: [&[&str]; 3] = [
+        let present: [&[&str]; 4] = [
             &[
                 "traceId",
                 "id",
@@ -367,6 +418,17 @@ fn expected_zipkin(json_format: bool) -> Vec<J> {
                 "duration",
                 "localEndpoint",
                 "annotations",
+                "tags",
+            ],
+            &[
+                "traceId",
+                "parentId",
+                "id",
+                "kind",
+                "name",
+                "timestamp",
+                "duration",
+                "remoteEndpoint",
                 "tags",
             ],
         ];
@@ -451,7 +513,26 @@ fn expected_otlp() -> Vec<J> {
     local["end_ns"] = json!((T0_US + 1_002_000) * 1000);
     local["events"] =
         json!([{"time_ns": (T0_US + 1_001_000) * 1000, "name": "cache.cleared", "attributes": []}]);
-    vec![root, child, local]
+    let mut producer = span(
+        &json!({"attributes": [s("telemetry.sdk.language", "rust")], "dropped_attributes_count": 0}),
+        &json!({"name": "", "version": "", "attributes": []}),
+        TRACE,
+        PRODUCER,
+        ROOT,
+        "publish orders",
+        "SPAN_KIND_PRODUCER",
+    );
+    producer["start_ns"] = json!((T0_US + 20_000) * 1000);
+    producer["end_ns"] = json!((T0_US + 20_250) * 1000);
+    producer["attributes"] = json!([
+        s("network.peer.address", "2001:db8::1"),
+        a("network.peer.port", "int", json!(9092)),
+        s("messaging.system", "kafka"),
+        a("ratio", "double", json!(2.0)),
+    ]);
+    producer["dropped_attributes_count"] = json!(2);
+    producer["dropped_events_count"] = json!(1);
+    vec![root, child, local, producer]
 }
 
 fn merge(into: &mut J, from: J) {
@@ -888,12 +969,14 @@ fn normalized(key: &str, value: Option<&J>) -> J {
         J::Array(tags)
     };
     match key {
-        "tags" if value.is_array() => sorted_tags(value),
-        "process" => {
+        "tags" | "attributes" if value.is_array() => doubles_as_f64(&sorted_tags(value)),
+        "process" | "resource" => {
             let mut p = value.clone();
-            p["tags"] = sorted_tags(&value["tags"]);
+            let list = if key == "process" { "tags" } else { "attributes" };
+            p[list] = doubles_as_f64(&sorted_tags(&value[list]));
             p
         }
+        "logs" | "events" => doubles_as_f64(value),
         "annotations" => J::Array(
             value
                 .as_array()
@@ -910,6 +993,27 @@ fn normalized(key: &str, value: Option<&J>) -> J {
                 })
                 .collect(),
         ),
+        _ => value.clone(),
+    }
+}
+
+/// Typed double values as f64 numbers: a decoder's JSON may write 2.0 as `2` (Go does), and the type
+/// beside the value already says it is a double.
+fn doubles_as_f64(value: &J) -> J {
+    match value {
+        J::Array(a) => J::Array(a.iter().map(doubles_as_f64).collect()),
+        J::Object(o) => {
+            let double =
+                matches!(o.get("type").and_then(J::as_str), Some("DOUBLE" | "FLOAT64" | "double"));
+            J::Object(
+                o.iter()
+                    .map(|(k, v)| match (k.as_str(), v.as_f64()) {
+                        ("value", Some(f)) if double => (k.clone(), json!(f)),
+                        _ => (k.clone(), doubles_as_f64(v)),
+                    })
+                    .collect(),
+            )
+        }
         _ => value.clone(),
     }
 }
