@@ -641,7 +641,41 @@ async fn jaeger_grpc_decoded_by_jaeger_idl_go() {
         id_key: "span_id",
         avoid_trace64: false,
         lowercases_names: false,
-        line_checks: &[("content_type", "application/grpc"), ("format", "proto")],
+        line_checks: &[("content_type", "application/grpc"), ("format", "proto"), ("grpc_encoding", "")],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jaeger_grpc_gzip_decoded_by_grpcio() {
+    run_case(Case {
+        name: "jaeger (gRPC PostSpans, gzip) → grpcio's decompressor + jaeger-idl api_v2 types",
+        sink: SinkProgram::Python { venv: "jaeger-grpc", script: "jaeger_grpc_sink.py" },
+        exporter: |at| {
+            format!("jaeger: {{ endpoint: \"http://{at}\", compression: gzip, {RETRY} }}")
+        },
+        expected: || expected_jaeger(JaegerWire::Proto),
+        id_key: "span_id",
+        avoid_trace64: false,
+        lowercases_names: false,
+        line_checks: &[],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jaeger_grpc_gzip_decoded_by_jaeger_idl_go() {
+    run_case(Case {
+        name: "jaeger (gRPC PostSpans, gzip) → grpc-encoding gzip + jaeger-idl api_v2 (Go)",
+        sink: SinkProgram::JaegerGo,
+        exporter: |at| {
+            format!("jaeger: {{ endpoint: \"http://{at}\", compression: gzip, {RETRY} }}")
+        },
+        expected: || expected_jaeger(JaegerWire::Proto),
+        id_key: "span_id",
+        avoid_trace64: false,
+        lowercases_names: false,
+        line_checks: &[("format", "proto"), ("grpc_encoding", "gzip")],
     })
     .await;
 }
@@ -722,6 +756,25 @@ async fn zipkin_json_decoded_by_zipkin_server_codec() {
         avoid_trace64: false,
         lowercases_names: true,
         line_checks: &[("format", "json")],
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zipkin_json_gzip_decoded_by_zipkin_server_codec() {
+    run_case(Case {
+        name: "zipkin (json, gzip) → the Zipkin server's SpanBytesDecoder.JSON_V2 (Java)",
+        sink: SinkProgram::ZipkinJava,
+        exporter: |at| {
+            format!(
+                "zipkin: {{ endpoint: \"http://{at}/api/v2/spans\", compression: gzip, {RETRY} }}"
+            )
+        },
+        expected: || expected_zipkin(false),
+        id_key: "id",
+        avoid_trace64: false,
+        lowercases_names: true,
+        line_checks: &[("format", "json"), ("content_encoding", "gzip")],
     })
     .await;
 }

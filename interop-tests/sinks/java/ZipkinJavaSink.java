@@ -10,7 +10,7 @@
 // interop-tests/sinks/python/zipkin_sink.py, without "present"):
 //
 //   {"listening": "127.0.0.1:NNNN"}
-//   {"span": S, "request": N, "format": "json"|"proto"}
+//   {"span": S, "request": N, "format": "json"|"proto", "content_encoding": "gzip"|""}
 //   {"error": "...", "request": N}      (answered 400)
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -101,7 +101,8 @@ public class ZipkinJavaSink {
       }
       List<Span> spans = decoder.decodeList(body);
       for (Span s : spans) {
-        emit("{\"span\":" + span(s) + ",\"request\":" + request + ",\"format\":" + q(format) + "}");
+        emit("{\"span\":" + span(s) + ",\"request\":" + request + ",\"format\":" + q(format)
+            + ",\"content_encoding\":" + q("gzip".equalsIgnoreCase(encoding) ? "gzip" : "") + "}");
       }
     } catch (RuntimeException | IOException e) {
       emit("{\"error\":" + q(e.toString()) + ",\"request\":" + request + "}");

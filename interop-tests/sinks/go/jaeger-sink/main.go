@@ -16,7 +16,7 @@
 // ("format": "thrift") and jaeger_grpc_sink.py ("format": "proto"):
 //
 //	{"listening": "127.0.0.1:NNNN"}
-//	{"span": S, "request": N, "format": "thrift"|"proto", "content_type": "..."}
+//	{"span": S, "request": N, "format": "thrift"|"proto", "content_type": "...", "grpc_encoding": "..." (gRPC)}
 //	{"error": "...", "request": N}
 package main
 
@@ -245,7 +245,7 @@ func postSpans(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, s := range req.Batch.Spans {
 				emit(map[string]any{"span": protoSpan(s, process), "request": n, "format": "proto",
-					"content_type": r.Header.Get("Content-Type")})
+					"content_type": r.Header.Get("Content-Type"), "grpc_encoding": r.Header.Get("Grpc-Encoding")})
 			}
 			response, _ := (&api_v2.PostSpansResponse{}).Marshal()
 			frame := make([]byte, 5, 5+len(response))
