@@ -2,22 +2,26 @@
 //! what arrived with the ecosystem's OWN decoder (not our translators), field by field:
 //!
 //! ```text
-//! this test ──OTLP/HTTP JSON──▶ otelbridge run ──exporter──▶ sink (Python, real decoder) ──JSON lines──▶ this test
+//! this test ──OTLP/HTTP JSON──▶ otelbridge run ──exporter──▶ sink (real decoder) ──JSON lines──▶ this test
 //! ```
 //!
-//! | Exporter | Sink (`interop-tests/sinks/python/`) | Decoder |
+//! | Exporter | Sink (`interop-tests/sinks/`) | Decoder |
 //! |---|---|---|
-//! | `jaeger_thrift_http` | `jaeger_thrift_http_sink.py` | Apache `thrift` `TBinaryProtocol` + jaeger-idl types shipped in `opentelemetry-exporter-jaeger-thrift` |
-//! | `jaeger` (gRPC `PostSpans`) | `jaeger_grpc_sink.py` | `grpcio` + jaeger-idl api_v2 types shipped in `opentelemetry-exporter-jaeger-proto-grpc` |
-//! | `zipkin`, `format: proto` | `zipkin_sink.py` | `protobuf` + `zipkin_pb2` shipped in `py-zipkin` |
-//! | `zipkin`, `format: json` | `zipkin_sink.py` | `json` + a strict check against the zipkin2 v2 model (py-zipkin has no v2 JSON decoder) |
-//! | `otlphttp` (proto + gzip, and JSON) | `otlp_http_sink.py` | `opentelemetry-proto` 1.45 on `protobuf` |
+//! | `jaeger_thrift_http` | `go/jaeger-sink` | Thrift's Go `TDeserializer` + jaeger-idl `thrift-gen/jaeger` (the Jaeger collector's) |
+//! | `jaeger_thrift_http` | `python/jaeger_thrift_http_sink.py` | Apache `thrift` `TBinaryProtocol` + the jaeger.thrift types of `opentelemetry-exporter-jaeger-thrift` |
+//! | `jaeger` (gRPC, plain / gzip) | `go/jaeger-sink` | jaeger-idl `proto-gen/api_v2` + `model/v1` gogo types (the Jaeger collector's) |
+//! | `jaeger` (gRPC, plain / gzip) | `python/jaeger_grpc_sink.py` | `grpcio` + the api_v2 types of `opentelemetry-exporter-jaeger-proto-grpc` |
+//! | `zipkin` json (plain / gzip), proto | `java/ZipkinJavaSink.java` | the Zipkin server's `SpanBytesDecoder` `JSON_V2` / `PROTO3` |
+//! | `zipkin` json, proto | `go/zipkin-sink` | openzipkin `zipkin-go` (`model.SpanModel`, `zipkin_proto3.ParseSpans`) |
+//! | `zipkin` proto | `python/zipkin_sink.py` | `protobuf` + the `zipkin_pb2` of `py-zipkin` |
+//! | `zipkin` json | `python/zipkin_sink.py` | `json` + a strict check against the zipkin2 v2 model |
+//! | `otlphttp` (proto + gzip, JSON) | `python/otlp_http_sink.py` | `opentelemetry-proto` 1.45 on `protobuf` |
 //!
 //! The sinks print one JSON line per span in a neutral form (hex ids, µs/ns times, typed tags). The test
 //! compares each span with what the OTLP → Jaeger / Zipkin mapping rules (`docs/mappings/traces.md`) say must
 //! arrive for the request it sent, and reports every difference and every problem the decoder saw.
 //!
-//! The venvs are installed by `bash interop-tests/setup.sh`. Without them a case prints `skipped: ...` and
+//! The venvs, Go binaries and the Zipkin jar are installed by `bash interop-tests/setup.sh`. Without them a case prints `skipped: ...` and
 //! passes, except when the environment variable `CI` is set: then it fails.
 
 use serde_json::{json, Value as J};
