@@ -17,12 +17,16 @@ pub fn decode(input: &[u8]) -> Result<Vec<model::Span>, DecodeError> {
         .map_err(|e| DecodeError::new(Format::ZipkinProto, Location::Input, e.to_string()))
 }
 
-/// Writes spans as a `ListOfSpans`. 64-bit trace ids given as 16 bytes with a zero high half
-/// are written as 8 bytes, as Zipkin normalises them.
+/// Writes spans as a `ListOfSpans`. Trace ids are always written as 16 bytes, a 64-bit one with a
+/// zero high half: zipkin.proto allows 8 or 16, the Zipkin server reads both (and reports the
+/// 64-bit id as 16 hex), but zipkin-go's proto reader — the one the OpenTelemetry Collector's
+/// Zipkin receiver uses — refuses 8 and with it the whole request.
 pub fn encode(mut spans: Vec<model::Span>) -> Vec<u8> {
     for s in &mut spans {
-        if s.trace_id.len() == 16 && crate::ids::is_zero(&s.trace_id[..8]) {
-            s.trace_id.drain(..8);
+        if s.trace_id.len() == 8 {
+            let mut wide = vec![0u8; 8];
+            wide.extend_from_slice(&s.trace_id);
+            s.trace_id = wide;
         }
     }
     ListOfSpans { spans }.encode_to_vec()
@@ -57,12 +61,12 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_and_normalises_64_bit_trace_ids() {
+    fn round_trips_and_writes_64_bit_trace_ids_as_16_bytes() {
         let bytes = encode(vec![span()]);
-        let back = decode(&bytes).unwrap();
-        let mut want = span();
-        want.trace_id = vec![1, 2, 3, 4, 5, 6, 7, 8];
-        assert_eq!(back, vec![want]);
+        assert_eq!(decode(&bytes).unwrap(), vec![span()]);
+        let mut short = span();
+        short.trace_id = vec![1, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(decode(&encode(vec![short])).unwrap(), vec![span()]);
     }
 
     #[test]
