@@ -122,3 +122,45 @@ pub fn transcode(from: Format, to: Format, input: &[u8]) -> Result<Encoded, Deco
     };
     Ok(Encoded { bytes, rejected })
 }
+
+/// Spans as one OTLP protobuf `ExportTraceServiceRequest`, ready to forward: what a receiver hands
+/// to a pipeline that carries bytes rather than the owned model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpProto {
+    /// The request's bytes; `None` when they are the input itself, unchanged (OTLP protobuf input
+    /// whose every span is valid).
+    pub bytes: Option<Vec<u8>>,
+    /// How many spans the bytes hold.
+    pub spans: usize,
+    /// Spans rejected one by one; they are not in the bytes.
+    pub rejected: Vec<Rejection>,
+}
+
+/// Reads `input` as `from` and gives the spans as OTLP protobuf bytes: [`transcode`] to
+/// `otlp-proto`, except that valid OTLP protobuf input is checked in place (as prost would read
+/// it, plus the span id checks every route applies) and passed on as it is. The same spans and
+/// rejections as [`decode_traces`].
+pub fn to_otlp_proto(from: Format, input: &[u8]) -> Result<OtlpProto, DecodeError> {
+    if from == Format::OtlpProto {
+        let view = otlp::wire::TracesView::parse(input)?;
+        let mut spans = 0;
+        let mut valid = !view.needs_merge();
+        for scope in view.resource_spans().flat_map(|r| r.scope_spans()) {
+            for span in scope.spans() {
+                spans += 1;
+                valid &= otlp::validity::check_span_ids(
+                    span.trace_id,
+                    span.span_id,
+                    span.parent_span_id,
+                )
+                .is_ok();
+            }
+        }
+        if valid {
+            return Ok(OtlpProto { bytes: None, spans, rejected: Vec::new() });
+        }
+    }
+    let encoded = transcode(from, Format::OtlpProto, input)?;
+    let spans = otlp::wire::TracesView::parse(&encoded.bytes).map(|v| v.span_count()).unwrap_or(0);
+    Ok(OtlpProto { bytes: Some(encoded.bytes), spans, rejected: encoded.rejected })
+}
