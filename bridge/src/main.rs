@@ -25,7 +25,7 @@ enum Command {
     /// Translate trace data between formats (files or stdin/stdout).
     Translate(commands::translate::TranslateArgs),
     /// Send spans at a fixed rate to a bridge and report loss, CPU % and RSS (a testbed load generator).
-    Loadgen(commands::loadgen::LoadgenArgs),
+    Loadgen(Box<commands::loadgen::LoadgenArgs>),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +34,6 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Translate(args) => commands::translate::run(args),
-        Command::Loadgen(args) => commands::loadgen::run(args),
+        Command::Loadgen(args) => commands::loadgen::run(*args),
     }
 }

@@ -90,10 +90,9 @@ impl OtlpExporter {
 #[async_trait]
 impl Exporter for OtlpExporter {
     async fn export(&self, traces: &Traces) -> Result<(), ExportError> {
-        let bytes = translators::otlp::wire::encode_request(traces);
+        let bytes = traces.to_proto();
         ComponentMetrics::add(&self.metrics.bytes_out, bytes.len() as u64);
-        let response: ExportTraceServiceResponse =
-            self.target.call(EXPORT_PATH, bytes.into()).await?;
+        let response: ExportTraceServiceResponse = self.target.call(EXPORT_PATH, bytes).await?;
         count_partial_success(&self.metrics, response);
         Ok(())
     }

@@ -137,9 +137,7 @@ impl OtlpHttpExporter {
 impl Exporter for OtlpHttpExporter {
     async fn export(&self, traces: &Traces) -> Result<(), ExportError> {
         let (bytes, content_type) = match self.encoding {
-            OtlpHttpEncoding::Proto => {
-                (translators::otlp::wire::encode_request(traces), "application/x-protobuf")
-            }
+            OtlpHttpEncoding::Proto => (traces.to_proto().to_vec(), "application/x-protobuf"),
             OtlpHttpEncoding::Json => {
                 (encode_traces(Format::OtlpJson, traces).bytes, "application/json")
             }

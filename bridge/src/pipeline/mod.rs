@@ -5,10 +5,11 @@
 pub mod fanout;
 pub mod queue;
 pub mod retry;
+pub mod traces;
 
 use crate::error::PipelineError;
 use async_trait::async_trait;
-pub use translators::otlp::model::ExportTraceServiceRequest as Traces;
+pub use traces::Traces;
 
 /// Something that takes trace data: a processor, a fan-out or an exporter queue.
 ///
@@ -23,7 +24,7 @@ pub trait Consumer: Send + Sync {
     async fn flush(&self) {}
 }
 
-/// Counts the spans of a request.
+/// Counts the spans of a batch (without decoding one carried as bytes).
 pub fn span_count(traces: &Traces) -> usize {
-    traces.resource_spans.iter().flat_map(|r| r.scope_spans.iter()).map(|s| s.spans.len()).sum()
+    traces.span_count()
 }

@@ -232,7 +232,7 @@ mod tests {
     use translators::otlp::model::{ResourceSpans, ScopeSpans, Span};
 
     fn batch(spans: usize) -> Arc<Traces> {
-        Arc::new(Traces {
+        Arc::new(Traces::from(translators::otlp::model::ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 scope_spans: vec![ScopeSpans {
                     spans: (0..spans)
@@ -242,7 +242,7 @@ mod tests {
                 }],
                 ..ResourceSpans::default()
             }],
-        })
+        }))
     }
 
     /// Answers from a script (then succeeds), recording the names of delivered spans.

@@ -661,11 +661,11 @@ mod tests {
             let p = build(config, recorder.clone(), metrics);
             let mut traces = request("checkout", &["a"]);
             for service in ["checkout-v2", "legacy-billing"] {
-                traces.resource_spans.extend(request(service, &["b"]).resource_spans);
+                traces.append(request(service, &["b"]));
             }
             let mut anonymous = request("x", &["c"]);
             anonymous.resource_spans[0].resource = None;
-            traces.resource_spans.extend(anonymous.resource_spans);
+            traces.append(anonymous);
             p.consume(traces).await.unwrap();
             let got = recorder.requests().remove(0);
             got.resource_spans

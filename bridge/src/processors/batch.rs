@@ -157,11 +157,12 @@ impl BatchProcessor {
             let Some(mut front) = buffer.requests.pop_front() else { break };
             let n = span_count(&front);
             if taken + n <= want {
-                batch.resource_spans.append(&mut front.resource_spans);
+                // Whole requests join as bytes when no stage needed their spans yet.
+                batch.append(front);
                 taken += n;
             } else {
-                let mut head = split_front(&mut front, want - taken);
-                batch.resource_spans.append(&mut head.resource_spans);
+                let head = split_front(&mut front, want - taken);
+                batch.append(head);
                 taken = want;
                 buffer.requests.push_front(front);
             }
@@ -403,7 +404,7 @@ pub(crate) mod test_support {
 
     /// A request from `service` with one scope holding spans named `names`.
     pub fn request(service: &str, names: &[&str]) -> Traces {
-        Traces {
+        Traces::from(translators::otlp::model::ExportTraceServiceRequest {
             resource_spans: vec![ResourceSpans {
                 resource: Some(Resource {
                     attributes: vec![attr(
@@ -426,7 +427,7 @@ pub(crate) mod test_support {
                 }],
                 schema_url: String::new(),
             }],
-        }
+        })
     }
 
     /// Span names in order.

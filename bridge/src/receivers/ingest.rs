@@ -4,9 +4,10 @@
 use crate::error::ReceiveError;
 use crate::pipeline::{span_count, Consumer, Traces};
 use crate::telemetry::metrics::{ComponentMetrics, DropReason};
+use bytes::Bytes;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use translators::{decode_traces, Format, Rejection};
+use translators::{to_otlp_proto, DecodeError, Format, Rejection};
 
 /// Most rejection reasons repeated in one answer; the rest are summarised by count.
 const MAX_REASONS: usize = 20;
@@ -47,22 +48,29 @@ impl Outcome {
     }
 }
 
+/// Translates a body into a batch carried as OTLP protobuf bytes (the body itself when it is valid
+/// OTLP protobuf), with the spans rejected one by one.
+pub fn translate(format: Format, body: &[u8]) -> Result<(Traces, Vec<Rejection>), DecodeError> {
+    let out = to_otlp_proto(format, body)?;
+    let bytes = match out.bytes {
+        Some(bytes) => Bytes::from(bytes),
+        None => Bytes::copy_from_slice(body),
+    };
+    Ok((Traces::from_proto(bytes, out.spans), out.rejected))
+}
+
 impl Ingest {
     /// Decodes `body` as `format` and pushes the spans into the pipeline.
     pub async fn push(&self, format: Format, body: &[u8]) -> Result<Outcome, ReceiveError> {
         ComponentMetrics::add(&self.metrics.bytes_in, body.len() as u64);
-        let decoded = match decode_traces(format, body) {
-            Ok(decoded) => decoded,
+        let (traces, rejected) = match translate(format, body) {
+            Ok(translated) => translated,
             Err(error) => {
                 ComponentMetrics::add(&self.metrics.errors, 1);
                 return Err(ReceiveError::BadRequest(error.to_string()));
             }
         };
-        let mut traces = Traces::default();
-        for request in decoded.requests {
-            traces.resource_spans.extend(request.resource_spans);
-        }
-        self.push_decoded(traces, decoded.rejected).await
+        self.push_decoded(traces, rejected).await
     }
 
     /// Takes one gRPC request message: checks the size as sent, then decodes and pushes it. tonic applies one

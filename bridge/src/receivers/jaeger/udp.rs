@@ -315,7 +315,7 @@ enum DatagramError {
 impl Worker {
     async fn handle(&self, datagram: &[u8]) {
         let metrics = &self.ingest.metrics;
-        let decoded = match self.decode(datagram) {
+        let (traces, rejected) = match self.decode(datagram) {
             Ok(decoded) => decoded,
             Err(DatagramError::Malformed(reason)) => {
                 let spans = span_count_hint(self.protocol, datagram);
@@ -326,12 +326,8 @@ impl Worker {
                 return;
             }
         };
-        let mut traces = Traces::default();
-        for request in decoded.requests {
-            traces.resource_spans.extend(request.resource_spans);
-        }
         let spans = crate::pipeline::span_count(&traces) as u64;
-        match self.ingest.push_decoded(traces, decoded.rejected).await {
+        match self.ingest.push_decoded(traces, rejected).await {
             Ok(outcome) if !outcome.rejected.is_empty() => {
                 self.bad_datagrams.log(&self.receiver, self.transport, &outcome.rejection_message())
             }
@@ -346,7 +342,7 @@ impl Worker {
         }
     }
 
-    fn decode(&self, datagram: &[u8]) -> Result<Decoded, DatagramError> {
+    fn decode(&self, datagram: &[u8]) -> Result<(Traces, Vec<Rejection>), DatagramError> {
         let format = match self.protocol {
             Protocol::Compact => Format::JaegerThriftCompact,
             Protocol::Binary => Format::JaegerThriftBinary,
@@ -356,12 +352,18 @@ impl Worker {
             Protocol::Binary => method_name(&mut BinaryReader::new(datagram)),
         } == Some(EMIT_ZIPKIN_BATCH);
         if is_zipkin {
-            return match self.protocol {
+            let decoded = match self.protocol {
                 Protocol::Compact => zipkin_batch(&mut CompactReader::new(datagram), format),
                 Protocol::Binary => zipkin_batch(&mut BinaryReader::new(datagram), format),
-            };
+            }?;
+            let mut traces = Traces::default();
+            for request in decoded.requests {
+                traces.resource_spans.extend(request.resource_spans);
+            }
+            return Ok((traces, decoded.rejected));
         }
-        decode_traces(format, datagram).map_err(|e| DatagramError::Malformed(e.to_string()))
+        crate::receivers::ingest::translate(format, datagram)
+            .map_err(|e| DatagramError::Malformed(e.to_string()))
     }
 }
 
