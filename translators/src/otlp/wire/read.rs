@@ -509,6 +509,19 @@ impl<'a, T: FromBody<'a>> Iterator for Messages<'a, T> {
 /// Attributes (`repeated KeyValue`), in order.
 pub type KeyValues<'a> = Messages<'a, KeyValueView<'a>>;
 
+/// Counts the spans of an `ExportTraceServiceRequest` by its field structure alone (resource spans →
+/// scope spans → spans), without checking or reading the spans: for bytes this crate wrote itself.
+/// Malformed input gives a count of what could be walked, never a panic.
+pub fn count_spans_unchecked(request: &[u8]) -> usize {
+    fn within(body: &[u8], wanted: u32) -> impl Iterator<Item = &[u8]> {
+        Fields::new(body).filter_map(move |(field, val)| match val {
+            Val::Len(inner) if field == wanted => Some(inner),
+            _ => None,
+        })
+    }
+    within(request, 1).flat_map(|rs| within(rs, 2)).map(|ss| within(ss, 2).count()).sum()
+}
+
 /// A checked `ExportTraceServiceRequest` (or `TracesData`: same bytes).
 #[derive(Debug, Clone, Copy)]
 pub struct TracesView<'a> {
