@@ -53,10 +53,19 @@ impl Traces {
         self.proto.is_some() && self.model.get().is_none()
     }
 
+    /// Whether the batch holds nothing at all (no bytes, or a model without resource spans).
+    fn is_empty(&self) -> bool {
+        match (&self.proto, self.model.get()) {
+            (Some(bytes), _) => bytes.is_empty(),
+            (None, Some(model)) => model.resource_spans.is_empty(),
+            (None, None) => true,
+        }
+    }
+
     /// Appends `other`'s spans. Two batches carried as bytes are joined as bytes: concatenated
     /// `ExportTraceServiceRequest`s are one request holding both lists of resource spans.
     pub fn append(&mut self, other: Traces) {
-        if self.span_count() == 0 && self.model.get().is_none_or(|m| m.resource_spans.is_empty()) {
+        if self.is_empty() {
             *self = other;
             return;
         }
