@@ -15,6 +15,7 @@
 //! 3 a fixed-rate run lost, refused or failed spans.
 
 pub mod bridge;
+pub mod prepared;
 pub mod procstat;
 pub mod send;
 pub mod sink;
@@ -23,8 +24,9 @@ pub mod spans;
 use bridge::{SpawnOptions, SpawnedBridge};
 use bytes::Bytes;
 use clap::Args;
+use prepared::Prepared;
 use procstat::{Sample, Usage};
-use send::{Answer, Protocol, Sender};
+use send::{Answer, Payload, Protocol, Sender};
 use serde::Serialize;
 use sink::{SeqSink, SinkCounts};
 use spans::Generator;
@@ -469,6 +471,8 @@ async fn measure(
             send::MAX_DATAGRAM
         );
     }
+    // Encoded once where the format allows: the sender's core then goes to sending.
+    let mut prepared = Prepared::new(args.protocol, &mut generator).map_err(LoadgenError::Send)?;
     let mut next_seq = 0u64;
     let mut phases = Vec::new();
     let mut rate = args.rate;
@@ -477,9 +481,17 @@ async fn measure(
         eprintln!("{HEADER}");
     }
     loop {
-        let phase =
-            run_phase(args, rate, &sender, &mut generator, &mut next_seq, sink, &bridge, &own)
-                .await?;
+        let phase = run_phase(
+            args,
+            rate,
+            &sender,
+            (&mut generator, &mut prepared),
+            &mut next_seq,
+            sink,
+            &bridge,
+            &own,
+        )
+        .await?;
         let clean = phase.clean();
         let backlog = phase.drain_seconds > args.max_drain;
         let behind = phase.rate_achieved < 0.95 * rate as f64;
@@ -560,12 +572,11 @@ fn fitting_generator(protocol: Protocol, batch: usize) -> Result<Generator, Load
         if !protocol.is_udp() {
             return Ok(generator);
         }
-        // Large sequence numbers take the most bytes: try with those, every template.
+        // The markers take the most bytes any numbers can (and the pre-encoded batches are made with
+        // them): try with those, every template.
         let mut fits = true;
-        for i in 0..spans::TEMPLATES as u64 {
-            let payloads = protocol
-                .encode(generator.next_batch((1 << 40) + i * n as u64))
-                .map_err(LoadgenError::Send)?;
+        for _ in 0..spans::TEMPLATES {
+            let payloads = protocol.encode(generator.next_marked()).map_err(LoadgenError::Send)?;
             fits &= payloads.len() == 1;
         }
         if fits {
@@ -605,7 +616,7 @@ async fn run_phase(
     args: &LoadgenArgs,
     rate: u64,
     sender: &Sender,
-    generator: &mut Generator,
+    (generator, prepared): (&mut Generator, &mut Option<Prepared>),
     next_seq: &mut u64,
     sink: &SeqSink,
     bridge: &Sampler,
@@ -640,8 +651,12 @@ async fn run_phase(
                 bridge.mark().ok_or_else(|| LoadgenError::Bridge("the bridge exited".into()))?;
             window_start = Some((b, own.mark()));
         }
-        let payloads =
-            args.protocol.encode(generator.next_batch(*next_seq)).map_err(LoadgenError::Send)?;
+        let payloads = match prepared.as_mut() {
+            Some(p) => vec![Payload { bytes: p.next_batch(*next_seq), spans: batch as usize }],
+            None => {
+                args.protocol.encode(generator.next_batch(*next_seq)).map_err(LoadgenError::Send)?
+            }
+        };
         *next_seq += batch;
         batches += 1;
         if let Sender::Udp(_) = sender {

@@ -6,7 +6,8 @@
 //! span carries [`SEQ_KEY`], its sequence number, so the sink can tell which spans arrived.
 //!
 //! A few templates are built once; each batch reuses one of them and only rewrites the numbered fields
-//! (sequence number, span, trace and parent ids), so generating costs little next to encoding.
+//! (sequence number, span, trace and parent ids), so generating costs little next to encoding. Where a
+//! format allows, even encoding is done once: see [`super::prepared`].
 
 use std::time::{SystemTime, UNIX_EPOCH};
 use translators::otlp::attributes;
@@ -58,6 +59,7 @@ impl Rng {
 }
 
 /// Builds numbered batches of realistic spans.
+#[derive(Clone)]
 pub struct Generator {
     templates: Vec<ExportTraceServiceRequest>,
     next: usize,
@@ -96,32 +98,111 @@ impl Generator {
         self.templates[0].resource_spans[0].scope_spans[0].spans.len()
     }
 
+    /// The high half of every trace id of this run.
+    pub fn run_id(&self) -> u64 {
+        self.run_id
+    }
+
+    /// Templates cycled through, in the order [`Generator::next_batch`] uses them.
+    pub fn templates(&self) -> usize {
+        self.templates.len()
+    }
+
     /// The next batch, its spans numbered `first_seq`, `first_seq + 1`, ...
     pub fn next_batch(&mut self, first_seq: u64) -> &ExportTraceServiceRequest {
+        self.next_with(|i| numbers(first_seq, i))
+    }
+
+    /// The next batch with every numbered field set to a marker ([`marker`]) instead, so an encoder's
+    /// output can be searched for where each numbered field landed.
+    pub fn next_marked(&mut self) -> &ExportTraceServiceRequest {
+        self.next_with(|i| Numbers {
+            seq: marker(Field::Seq, i),
+            trace_low: marker(Field::TraceLow, i),
+            span: marker(Field::Span, i),
+            parent: (i as u64 % SPANS_PER_TRACE != 0).then(|| marker(Field::Parent, i)),
+        })
+    }
+
+    fn next_with(&mut self, numbers: impl Fn(usize) -> Numbers) -> &ExportTraceServiceRequest {
         let index = self.next;
         self.next = (self.next + 1) % self.templates.len();
         let run_id = self.run_id;
         let request = &mut self.templates[index];
         let spans = &mut request.resource_spans[0].scope_spans[0].spans;
         for (i, span) in spans.iter_mut().enumerate() {
-            let seq = first_seq + i as u64;
-            let root = seq - seq % SPANS_PER_TRACE;
-            span.trace_id = trace_id(run_id, root);
-            // Ids must not be zero: number them from 1.
-            span.span_id = (seq + 1).to_be_bytes().to_vec();
-            span.parent_span_id =
-                if seq == root { Vec::new() } else { (root + 1).to_be_bytes().to_vec() };
-            span.attributes[0].value = Some(AnyValue { value: Some(Value::IntValue(seq as i64)) });
+            let n = numbers(i);
+            let mut trace_id = Vec::with_capacity(16);
+            trace_id.extend_from_slice(&run_id.to_be_bytes());
+            trace_id.extend_from_slice(&n.trace_low.to_be_bytes());
+            span.trace_id = trace_id;
+            span.span_id = n.span.to_be_bytes().to_vec();
+            span.parent_span_id = n.parent.map_or_else(Vec::new, |p| p.to_be_bytes().to_vec());
+            span.attributes[0].value =
+                Some(AnyValue { value: Some(Value::IntValue(n.seq as i64)) });
         }
         request
     }
 }
 
-fn trace_id(run_id: u64, root: u64) -> Vec<u8> {
-    let mut id = Vec::with_capacity(16);
-    id.extend_from_slice(&run_id.to_be_bytes());
-    id.extend_from_slice(&(root / SPANS_PER_TRACE + 1).to_be_bytes());
-    id
+/// A numbered field of a span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// The [`SEQ_KEY`] attribute.
+    Seq,
+    /// The low half of the trace id (the high half is the run's).
+    TraceLow,
+    /// The span id.
+    Span,
+    /// The parent span id.
+    Parent,
+}
+
+/// The numbered fields of one span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Numbers {
+    /// Sequence number.
+    pub seq: u64,
+    /// Low half of the trace id.
+    pub trace_low: u64,
+    /// Span id.
+    pub span: u64,
+    /// Parent span id; none for a root.
+    pub parent: Option<u64>,
+}
+
+impl Numbers {
+    /// The value of `field`.
+    pub fn get(&self, field: Field) -> Option<u64> {
+        match field {
+            Field::Seq => Some(self.seq),
+            Field::TraceLow => Some(self.trace_low),
+            Field::Span => Some(self.span),
+            Field::Parent => self.parent,
+        }
+    }
+}
+
+/// The numbers of the span at `index` of a batch starting at `first_seq`. Roots sit at fixed places of
+/// a batch (every tenth span), so a batch's shape never changes with its numbers; a trace is named by
+/// its root's sequence number, so trace and span ids are unique across the run. Ids are numbered from 1
+/// (zero is no id).
+pub fn numbers(first_seq: u64, index: usize) -> Numbers {
+    let seq = first_seq + index as u64;
+    let root = seq - index as u64 % SPANS_PER_TRACE;
+    Numbers { seq, trace_low: root + 1, span: seq + 1, parent: (seq != root).then_some(root + 1) }
+}
+
+/// A value no real number takes, distinct per field and span, whose encodings are as wide as any
+/// number's in every format (top bits `10`: a ten-byte zigzag varint, a 20-character decimal).
+pub fn marker(field: Field, index: usize) -> u64 {
+    let kind = match field {
+        Field::Seq => 0,
+        Field::TraceLow => 1,
+        Field::Span => 2,
+        Field::Parent => 3,
+    };
+    0x8000_0000_0000_0000 | (kind << 56) | ((index as u64 & 0xffff_ffff) << 24) | 0x00a5_c3e1
 }
 
 fn resource() -> Resource {
