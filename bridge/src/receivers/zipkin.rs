@@ -194,18 +194,10 @@ fn check_json_version(format: Format, body: &[u8]) -> Result<(), ReceiveError> {
 /// Whether `needle` (ending in a closing quote) occurs followed by a colon: a JSON key, not a value. Inside
 /// a JSON string a quote is escaped, so a value cannot fake it.
 fn has_key(body: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else { return false };
-    let mut from = 0;
-    while let Some(at) = body[from..].iter().position(|&b| b == first) {
-        let start = from + at + 1;
-        if let Some(after) = body[start..].strip_prefix(rest) {
-            if after.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':') {
-                return true;
-            }
-        }
-        from = start;
-    }
-    false
+    // memmem (SIMD) rather than a byte loop: this scans every JSON body the receiver takes.
+    memchr::memmem::find_iter(body, needle).any(|at| {
+        body[at + needle.len()..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b':')
+    })
 }
 
 #[cfg(test)]
