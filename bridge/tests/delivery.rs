@@ -2,23 +2,17 @@
 //! Target down then up (nothing lost up to the queue's capacity, drops beyond it counted), a slow target
 //! (the HTTP sender sees 429/503), and SIGTERM in mid-stream (queued data delivered).
 
+mod common;
+
+use common::{metric, numbered_span, post};
 use otelbridge::testing::{OtlpSink, SinkMode};
 use serde_json::json;
 use std::time::Duration;
-use translators::otlp::model::{ResourceSpans, ScopeSpans, Span};
+use translators::otlp::model::{ResourceSpans, ScopeSpans};
 use translators::{encode_traces, Format};
 
 fn request(batch: u32, spans: u32) -> Vec<u8> {
-    let spans = (0..spans)
-        .map(|i| Span {
-            trace_id: [&[0xab; 8][..], &batch.to_be_bytes()[..], &[0; 4][..]].concat(),
-            span_id: [&(batch + 1).to_be_bytes()[..], &(i + 1).to_be_bytes()[..]].concat(),
-            name: format!("batch{batch}-span{i}"),
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_000_001_000_000,
-            ..Span::default()
-        })
-        .collect();
+    let spans = (0..spans).map(|i| numbered_span(batch, i)).collect();
     let traces = translators::otlp::model::ExportTraceServiceRequest {
         resource_spans: vec![ResourceSpans {
             scope_spans: vec![ScopeSpans { spans, ..ScopeSpans::default() }],
@@ -46,25 +40,6 @@ async fn start(sink_endpoint: &str, queue: serde_json::Value) -> otelbridge::ser
     });
     let config = otelbridge::config::from_tree(tree).unwrap_or_else(|p| panic!("{p}"));
     otelbridge::service::start(config).await.unwrap()
-}
-
-async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> reqwest::Response {
-    client
-        .post(url)
-        .header("content-type", "application/x-protobuf")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn metric(admin: std::net::SocketAddr, line_start: &str) -> u64 {
-    let text = reqwest::get(format!("http://{admin}/metrics")).await.unwrap().text().await.unwrap();
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no metric line starting with {line_start}:\n{text}"))
 }
 
 fn span_names(requests: &[translators::otlp::model::ExportTraceServiceRequest]) -> Vec<String> {

@@ -2,6 +2,9 @@
 //! (OTLP/HTTP in → attributes → batch → `otlp` exporter → an OTLP/gRPC sink), and `memory_limiter` pushing back
 //! to the HTTP sender with 503.
 
+mod common;
+
+use common::{metric, numbered_span, post};
 use otelbridge::testing::OtlpSink;
 use std::time::Duration;
 use translators::otlp::model::{
@@ -18,17 +21,12 @@ fn attr(key: &str, value: V) -> KeyValue {
 fn request(batch: u32, spans: u32) -> Vec<u8> {
     let spans = (0..spans)
         .map(|i| Span {
-            trace_id: [&[0xab; 8][..], &batch.to_be_bytes()[..], &[0; 4][..]].concat(),
-            span_id: [&(batch + 1).to_be_bytes()[..], &(i + 1).to_be_bytes()[..]].concat(),
-            name: format!("batch{batch}-span{i}"),
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_000_001_000_000,
             attributes: vec![
                 attr("http.method", V::StringValue("GET".into())),
                 attr("http.status_code", V::IntValue(404)),
                 attr("user.email", V::StringValue("abc".into())),
             ],
-            ..Span::default()
+            ..numbered_span(batch, i)
         })
         .collect();
     let traces = ExportTraceServiceRequest {
@@ -52,25 +50,6 @@ async fn start_yaml(name: &str, yaml: &str) -> otelbridge::service::Running {
     let _ = std::fs::remove_file(&path);
     let config = otelbridge::config::from_tree(tree).unwrap_or_else(|p| panic!("{p}"));
     otelbridge::service::start(config).await.unwrap()
-}
-
-async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> reqwest::Response {
-    client
-        .post(url)
-        .header("content-type", "application/x-protobuf")
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn metric(admin: std::net::SocketAddr, line_start: &str) -> u64 {
-    let text = reqwest::get(format!("http://{admin}/metrics")).await.unwrap().text().await.unwrap();
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no metric line starting with {line_start}:\n{text}"))
 }
 
 fn value(attributes: &[KeyValue], key: &str) -> Option<V> {
