@@ -48,20 +48,20 @@ impl Outcome {
     }
 }
 
-/// Translates a body into a batch carried as OTLP protobuf bytes (the body itself when it is valid
-/// OTLP protobuf), with the spans rejected one by one.
-pub fn translate(format: Format, body: &[u8]) -> Result<(Traces, Vec<Rejection>), DecodeError> {
+/// Translates a body into a batch carried as OTLP protobuf bytes (the body itself, shared not copied,
+/// when it is valid OTLP protobuf), with the spans rejected one by one.
+pub fn translate(format: Format, body: &Bytes) -> Result<(Traces, Vec<Rejection>), DecodeError> {
     let out = to_otlp_proto(format, body)?;
     let bytes = match out.bytes {
         Some(bytes) => Bytes::from(bytes),
-        None => Bytes::copy_from_slice(body),
+        None => body.clone(),
     };
     Ok((Traces::from_proto(bytes, out.spans), out.rejected))
 }
 
 impl Ingest {
     /// Decodes `body` as `format` and pushes the spans into the pipeline.
-    pub async fn push(&self, format: Format, body: &[u8]) -> Result<Outcome, ReceiveError> {
+    pub async fn push(&self, format: Format, body: &Bytes) -> Result<Outcome, ReceiveError> {
         ComponentMetrics::add(&self.metrics.bytes_in, body.len() as u64);
         let (traces, rejected) = match translate(format, body) {
             Ok(translated) => translated,

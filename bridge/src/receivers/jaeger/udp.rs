@@ -313,7 +313,7 @@ enum DatagramError {
 }
 
 impl Worker {
-    async fn handle(&self, datagram: &[u8]) {
+    async fn handle(&self, datagram: &Bytes) {
         let metrics = &self.ingest.metrics;
         let (traces, rejected) = match self.decode(datagram) {
             Ok(decoded) => decoded,
@@ -342,7 +342,7 @@ impl Worker {
         }
     }
 
-    fn decode(&self, datagram: &[u8]) -> Result<(Traces, Vec<Rejection>), DatagramError> {
+    fn decode(&self, datagram: &Bytes) -> Result<(Traces, Vec<Rejection>), DatagramError> {
         let format = match self.protocol {
             Protocol::Compact => Format::JaegerThriftCompact,
             Protocol::Binary => Format::JaegerThriftBinary,
