@@ -19,9 +19,16 @@
 //! descheduled does not count. Set `OTELBRIDGE_BENCH_WALL_TIME=1` for wall-clock time.
 //!
 //! The bench runs with mimalloc as its global allocator, as the `otelbridge` binary does.
+//!
+//! For instruction counts (steadier than time on a shared machine), set
+//! `OTELBRIDGE_BENCH_ITERATIONS=N` and name the paths: the binary then runs each path exactly N
+//! times, inside the function `fixed_iterations`, and exits without criterion, e.g.
+//! `OTELBRIDGE_BENCH_ITERATIONS=200 valgrind --tool=callgrind --toggle-collect='*fixed_iterations*'
+//! target/release/deps/traces-<hash> decode/jaeger-thrift-compact`; instructions per span are
+//! the collected total / (N × 100).
 
 use cpu_time::ThreadTime;
-use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use criterion::{criterion_group, Bencher, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
 use translators::{decode_traces, encode_traces, transcode, ExportTraceServiceRequest, Format};
@@ -147,4 +154,50 @@ criterion_group! {
         .measurement_time(Duration::from_secs(3));
     targets = traces
 }
-criterion_main!(benches);
+/// Runs `f` `n` times; callgrind counts inside this function only (`--toggle-collect`).
+#[inline(never)]
+fn fixed_iterations(n: u64, f: &dyn Fn() -> usize) -> usize {
+    let mut total = 0;
+    for _ in 0..n {
+        total += black_box(f());
+    }
+    total
+}
+
+/// `OTELBRIDGE_BENCH_ITERATIONS=N traces PATH..`: each named path (`decode/<format>`,
+/// `encode/<format>`) run exactly N times, no criterion.
+fn fixed(n: u64, paths: &[String]) {
+    let request = gen::request(42, gen::BATCH);
+    let proto = encode_traces(Format::OtlpProto, &request).bytes;
+    for path in paths {
+        let (group, name) = path.split_once('/').unwrap_or(("", path));
+        let Some(format) = Format::ALL.into_iter().find(|f| f.name() == name) else {
+            eprintln!("unknown path {path}: decode/<format> or encode/<format>");
+            std::process::exit(2);
+        };
+        let bytes = match group {
+            "decode" => {
+                let input = decode_input(format, &request).expect("bench input");
+                fixed_iterations(n, &|| to_otlp_proto(format, black_box(&input)))
+            }
+            "encode" => fixed_iterations(n, &|| from_otlp_proto(format, black_box(&proto))),
+            _ => {
+                eprintln!("unknown path {path}: decode/<format> or encode/<format>");
+                std::process::exit(2);
+            }
+        };
+        println!("{path}: {n} iterations of {} spans, {bytes} bytes out", gen::BATCH);
+    }
+}
+
+fn main() {
+    if let Some(n) = std::env::var("OTELBRIDGE_BENCH_ITERATIONS").ok().and_then(|n| n.parse().ok())
+    {
+        let paths: Vec<String> =
+            std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+        fixed(n, &paths);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
