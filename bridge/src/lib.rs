@@ -10,5 +10,6 @@ pub mod pipeline;
 pub mod processors;
 pub mod receivers;
 pub mod service;
+pub mod store;
 pub mod telemetry;
 pub mod testing;

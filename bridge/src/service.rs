@@ -2,10 +2,13 @@
 //! endpoint, and shuts down in order (receivers → processors → queues drained → admin).
 
 use crate::config::Config;
+use crate::exporters::store::StoreExporter;
+use crate::exporters::{Exporter, ExporterConfig};
 use crate::pipeline::fanout::{ExportersFanout, PipelinesFanout};
 use crate::pipeline::queue::ExporterQueue;
 use crate::pipeline::Consumer;
 use crate::receivers::{self, Listening, ReceiverContext};
+use crate::store::Store;
 use crate::telemetry::admin::{self, Readiness};
 use crate::telemetry::metrics::{Kind, Registry};
 use anyhow::{anyhow, Context as _};
@@ -34,6 +37,9 @@ pub struct Running {
     exporter_tasks: JoinSet<()>,
     abort_exporters: CancellationToken,
     stop_admin: CancellationToken,
+    stores: Vec<Arc<Store>>,
+    stop_stores: CancellationToken,
+    store_tasks: JoinSet<()>,
     shutdown_timeout: Duration,
 }
 
@@ -49,16 +55,66 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.pipelines.iter().any(|(_, p)| kind(p).iter().any(|x| x == id))
     };
     let mut queues: BTreeMap<String, Arc<ExporterQueue>> = BTreeMap::new();
+    let mut stores: Vec<Arc<Store>> = Vec::new();
+    let mut listening = Vec::new();
+    let stop_stores = CancellationToken::new();
+    let mut store_tasks = JoinSet::new();
+    // The store whose Zipkin query API the Zipkin receivers serve: the first one that enables it.
+    let mut zipkin_query_store = None;
     for exporter in &config.exporters {
         if !used(|p| &p.exporters, &exporter.id) {
             tracing::warn!(exporter = %exporter.id, "configured but not in any pipeline; not started");
             continue;
         }
         let metrics = registry.component(Kind::Exporter, &exporter.id);
-        let built = exporter
-            .config
-            .build(metrics.clone())
-            .map_err(|reason| anyhow!("exporter {}: {reason}", exporter.id))?;
+        let built: Arc<dyn Exporter> = match &exporter.config {
+            ExporterConfig::Store(settings) => {
+                let store = Store::open(&settings.store)
+                    .with_context(|| format!("exporter {}", exporter.id))?;
+                tracing::info!(
+                    exporter = %exporter.id,
+                    data_dir = %settings.store.data_dir.display(),
+                    partitions = store.partition_ranges().len(),
+                    "store opened"
+                );
+                store_tasks.spawn(store.clone().maintain(stop_stores.clone()));
+                if let Some(jaeger) = &settings.jaeger_query {
+                    let listener = tokio::net::TcpListener::bind(&jaeger.endpoint)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "exporter {}: Jaeger query API: cannot listen on {}",
+                                exporter.id, jaeger.endpoint
+                            )
+                        })?;
+                    let address = listener.local_addr()?;
+                    let router = crate::store::jaeger_api::router(store.clone());
+                    let stop = stop_stores.clone();
+                    tokio::spawn(async move {
+                        let served = axum::serve(listener, router)
+                            .with_graceful_shutdown(async move { stop.cancelled().await })
+                            .await;
+                        if let Err(e) = served {
+                            tracing::error!("Jaeger query API: {e}");
+                        }
+                    });
+                    tracing::info!(exporter = %exporter.id, address = %address, "Jaeger query API listening");
+                    listening.push(Listening {
+                        receiver: exporter.id.clone(),
+                        transport: "jaeger_query",
+                        address,
+                    });
+                }
+                if settings.zipkin_query.enabled && zipkin_query_store.is_none() {
+                    zipkin_query_store = Some(store.clone());
+                }
+                stores.push(store.clone());
+                Arc::new(StoreExporter::new(store, metrics.clone()))
+            }
+            other => other
+                .build(metrics.clone())
+                .map_err(|reason| anyhow!("exporter {}: {reason}", exporter.id))?,
+        };
         let queue = Arc::new(ExporterQueue::new(&exporter.id, exporter.config.queue(), metrics));
         queue.start_workers(
             built,
@@ -96,7 +152,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // Receivers, each feeding every pipeline that lists it.
     let stop_receivers = CancellationToken::new();
     let receiver_tasks = TaskTracker::new();
-    let mut listening = Vec::new();
     for receiver in &config.receivers {
         let mut targets: Vec<Arc<dyn Consumer>> = config
             .pipelines
@@ -119,6 +174,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             registry: registry.clone(),
             stop: stop_receivers.clone(),
             tasks: receiver_tasks.clone(),
+            query_store: zipkin_query_store.clone(),
         };
         let bound = receivers::start(&receiver.config, ctx).await?;
         for l in &bound {
@@ -156,12 +212,21 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         exporter_tasks,
         abort_exporters,
         stop_admin,
+        stores,
+        stop_stores,
+        store_tasks,
         shutdown_timeout: config.service.shutdown_timeout.0,
     })
 }
 
 impl Running {
-    /// The bound address of a receiver transport, e.g. `("jaeger", "thrift_compact")`.
+    /// The stores the service writes to, in config order.
+    pub fn stores(&self) -> &[Arc<Store>] {
+        &self.stores
+    }
+
+    /// The bound address of a receiver transport, e.g. `("jaeger", "thrift_compact")`, or of a store's query
+    /// API (`("store", "jaeger_query")`).
     pub fn address(&self, receiver: &str, transport: &str) -> Option<SocketAddr> {
         self.listening
             .iter()
@@ -198,6 +263,9 @@ impl Running {
             self.abort_exporters.cancel();
             while self.exporter_tasks.join_next().await.is_some() {}
         }
+        // Last: the stores commit what the exporters handed them, and their query APIs stop.
+        self.stop_stores.cancel();
+        while self.store_tasks.join_next().await.is_some() {}
         self.stop_admin.cancel();
         tracing::info!("stopped");
     }

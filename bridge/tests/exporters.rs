@@ -1038,8 +1038,9 @@ async fn the_otlp_exporter_from_the_sdk_environment_variables_delivers() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let tree = otelbridge::commands::run::default_tree(&env);
-    assert_eq!(tree["pipelines"]["traces"]["exporters"], json!(["file", "otlp/env"]));
+    let tree =
+        otelbridge::commands::run::default_tree(&env, std::path::Path::new("./otelbridge-data"));
+    assert_eq!(tree["pipelines"]["traces"]["exporters"], json!(["store", "otlp/env"]));
     let settings = tree["exporters"]["otlp/env"].clone();
     assert_eq!(settings["headers"], json!({ "x-api-key": "abc def" }));
     let running = start("otlp/env", settings).await;
@@ -1058,7 +1059,8 @@ async fn the_otlp_exporter_from_the_sdk_environment_variables_delivers() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let tree = otelbridge::commands::run::default_tree(&env);
+    let tree =
+        otelbridge::commands::run::default_tree(&env, std::path::Path::new("./otelbridge-data"));
     let settings = tree["exporters"]["otlphttp/env"].clone();
     let running = start("otlphttp/env", settings).await;
     send(&running).await;

@@ -163,6 +163,7 @@ async fn start(config: JaegerReceiverConfig) -> Receiver {
     let registry = Registry::new();
     let stop = CancellationToken::new();
     let ctx = ReceiverContext {
+        query_store: None,
         id: "jaeger".into(),
         consumer: recorder.clone(),
         registry: registry.clone(),
@@ -801,6 +802,7 @@ async fn sampling_defaults_to_probabilistic_one_and_bad_files_stop_the_start() {
         json!({"remote_sampling": {"endpoint": "127.0.0.1:0", "strategies_file": file}}),
     );
     let ctx = ReceiverContext {
+        query_store: None,
         id: "jaeger".into(),
         consumer: Recorder::new(),
         registry: Registry::new(),

@@ -5,26 +5,35 @@ use crate::service;
 use crate::telemetry::logging::{self, LogFormat};
 use clap::Args;
 use serde_json::{json, Value};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Arguments of `otelbridge run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Config file (YAML, or TOML by its `.toml` extension). Without it: every trace receiver on its standard
-    /// port, writing to `./otelbridge-data/`, and to `OTEL_EXPORTER_OTLP_ENDPOINT` when that is set.
+    /// port, writing to the embedded store (queried on 16686 and 9411), and to `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// when that is set.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The embedded store's folder when running without a config file (a config file sets `data_dir` on its
+    /// `store` exporter).
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
     /// Log line format on stderr (level from `RUST_LOG`, default info).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
-/// The embedded default: every trace receiver on its standard port → the local data folder, plus an OTLP
-/// exporter when the standard `OTEL_EXPORTER_OTLP_*` variables ask for one.
-pub fn default_tree(env: &[(String, String)]) -> Value {
-    let mut exporters = json!({ "file": { "path": "./otelbridge-data/traces.ndjson" } });
-    let mut exporter_ids = vec![json!("file")];
+/// Where the embedded store lives by default.
+pub const DEFAULT_DATA_DIR: &str = "./otelbridge-data";
+
+/// The embedded default: every trace receiver on its standard port → the embedded store in `data_dir` (with
+/// the Jaeger and Zipkin query APIs), plus an OTLP exporter when the standard `OTEL_EXPORTER_OTLP_*` variables
+/// ask for one.
+pub fn default_tree(env: &[(String, String)], data_dir: &Path) -> Value {
+    let mut exporters = json!({ "store": { "data_dir": data_dir } });
+    let mut exporter_ids = vec![json!("store")];
     if let Some((id, otlp)) = crate::exporters::otlp_from_env(env) {
         exporters[&id] = otlp;
         exporter_ids.push(json!(id));
@@ -36,13 +45,14 @@ pub fn default_tree(env: &[(String, String)]) -> Value {
     })
 }
 
-/// Reads the configuration `run` and `validate` use: the file, or the default, then `OTELBRIDGE_*` overrides.
-pub fn load(path: Option<&std::path::Path>) -> Result<config::Config, Problems> {
+/// Reads the configuration `run` and `validate` use: the file, or the default (its store in `data_dir`), then
+/// `OTELBRIDGE_*` overrides.
+pub fn load(path: Option<&Path>, data_dir: &Path) -> Result<config::Config, Problems> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let tree = match path {
         Some(path) => config::load_tree(Some(path), &env)?,
         None => {
-            let mut tree = default_tree(&env);
+            let mut tree = default_tree(&env, data_dir);
             let overrides = config::load_tree(None, &env)?;
             merge(&mut tree, overrides);
             tree
@@ -65,7 +75,7 @@ fn merge(base: &mut Value, overrides: Value) {
 /// Runs the service until SIGTERM or SIGINT.
 pub fn run(args: RunArgs) -> ExitCode {
     logging::init(args.log_format);
-    let config = match load(args.config.as_deref()) {
+    let config = match load(args.config.as_deref(), &args.data_dir) {
         Ok(config) => config,
         Err(problems) => {
             for problem in &problems.0 {

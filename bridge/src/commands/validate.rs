@@ -15,7 +15,7 @@ pub struct ValidateArgs {
 
 /// Exit 0 and a summary when the config is valid; exit 1 and one `error: <path>: <problem>` line per problem.
 pub fn run(args: ValidateArgs) -> ExitCode {
-    match load(Some(&args.config)) {
+    match load(Some(&args.config), std::path::Path::new(super::run::DEFAULT_DATA_DIR)) {
         Ok(config) => {
             println!(
                 "{}: valid ({} receivers, {} processors, {} exporters, {} pipelines)",

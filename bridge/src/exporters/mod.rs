@@ -14,6 +14,7 @@ pub mod jaeger_thrift_http;
 pub mod otlp;
 pub mod otlp_env;
 pub mod otlp_http;
+pub mod store;
 pub mod zipkin;
 
 /// Why one send attempt failed.
@@ -69,10 +70,13 @@ pub enum ExporterConfig {
     JaegerThriftHttp(jaeger_thrift_http::JaegerThriftHttpExporterConfig),
     /// `zipkin`: Zipkin v2 over HTTP.
     Zipkin(zipkin::ZipkinExporterConfig),
+    /// `store`: the embedded store, with its query APIs.
+    Store(store::StoreExporterConfig),
 }
 
 /// Exporter types, for messages.
-pub const TYPES: &[&str] = &["file", "otlp", "otlphttp", "jaeger", "jaeger_thrift_http", "zipkin"];
+pub const TYPES: &[&str] =
+    &["file", "otlp", "otlphttp", "jaeger", "jaeger_thrift_http", "zipkin", "store"];
 
 impl ExporterConfig {
     /// Types the settings of an exporter of type `type_name` found at `path`.
@@ -96,6 +100,7 @@ impl ExporterConfig {
             "zipkin" => {
                 ExporterConfig::Zipkin(checked(path, value, zipkin::ZipkinExporterConfig::check)?)
             }
+            "store" => ExporterConfig::Store(store::StoreExporterConfig::parse(path, value)?),
             other => {
                 return Err(Problem {
                     path: path.into(),
@@ -118,6 +123,7 @@ impl ExporterConfig {
             ExporterConfig::Jaeger(c) => c.sending_queue.clone(),
             ExporterConfig::JaegerThriftHttp(c) => c.sending_queue.clone(),
             ExporterConfig::Zipkin(c) => c.sending_queue.clone(),
+            ExporterConfig::Store(c) => c.sending_queue.clone(),
         }
     }
 
@@ -130,6 +136,7 @@ impl ExporterConfig {
             ExporterConfig::Jaeger(c) => c.retry_on_failure.clone(),
             ExporterConfig::JaegerThriftHttp(c) => c.retry_on_failure.clone(),
             ExporterConfig::Zipkin(c) => c.retry_on_failure.clone(),
+            ExporterConfig::Store(c) => c.retry_on_failure.clone(),
         }
     }
 
@@ -146,6 +153,11 @@ impl ExporterConfig {
                 Ok(Arc::new(jaeger_thrift_http::JaegerThriftHttpExporter::new(c, metrics)?))
             }
             ExporterConfig::Zipkin(c) => Ok(Arc::new(zipkin::ZipkinExporter::new(c, metrics)?)),
+            // The service opens stores itself (`service::start`), to serve queries over them too.
+            ExporterConfig::Store(c) => {
+                let store = crate::store::Store::open(&c.store).map_err(|e| e.to_string())?;
+                Ok(Arc::new(store::StoreExporter::new(store, metrics)))
+            }
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct ReceiverContext {
     pub stop: CancellationToken,
     /// Tracks every task the receiver spawns, so shutdown can wait for in-flight requests.
     pub tasks: TaskTracker,
+    /// The embedded store whose query API the receiver serves beside its own routes (Zipkin's
+    /// `/api/v2/traces` on 9411), if any.
+    pub query_store: Option<Arc<crate::store::Store>>,
 }
 
 /// One listening socket of a receiver.

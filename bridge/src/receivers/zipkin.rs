@@ -53,7 +53,11 @@ pub async fn start(
     let server = &config.server;
     let (listener, bound) = bind_tcp(&ctx, TRANSPORT, &server.endpoint_or(PORT)).await?;
     let collector = ZipkinCollector::new(&ctx, server);
-    serve(&ctx, listener, router(collector, Router::new()), server.max_concurrent_connections);
+    let query = match &ctx.query_store {
+        Some(store) => crate::store::zipkin_api::router(store.clone()),
+        None => Router::new(),
+    };
+    serve(&ctx, listener, router(collector, query), server.max_concurrent_connections);
     Ok(vec![bound])
 }
 

@@ -47,9 +47,11 @@ pub enum DropReason {
     Shutdown,
     /// The format cannot carry this kind of data (e.g. UDP `emitZipkinBatch`).
     Unsupported,
+    /// The data is older than the store's retention: it would be deleted at once.
+    Expired,
 }
 
-const DROP_REASONS: [DropReason; 8] = [
+const DROP_REASONS: [DropReason; 9] = [
     DropReason::Malformed,
     DropReason::TooLarge,
     DropReason::QueueFull,
@@ -58,6 +60,7 @@ const DROP_REASONS: [DropReason; 8] = [
     DropReason::RetriesExhausted,
     DropReason::Shutdown,
     DropReason::Unsupported,
+    DropReason::Expired,
 ];
 
 impl DropReason {
@@ -72,6 +75,7 @@ impl DropReason {
             DropReason::RetriesExhausted => "retries_exhausted",
             DropReason::Shutdown => "shutdown",
             DropReason::Unsupported => "unsupported",
+            DropReason::Expired => "expired",
         }
     }
     fn index(self) -> usize {
