@@ -38,6 +38,11 @@ def q(**params):
     return urllib.parse.urlencode(params, quote_via=urllib.parse.quote, safe=",")
 
 
+def tags(d):
+    """A Jaeger `tags` value, compact as the Jaeger UI sends it."""
+    return json.dumps(d, separators=(",", ":"))
+
+
 def jwin(**params):
     """Jaeger /api/traces query with the covering window."""
     return "/api/traces?" + q(**params, start=START_US, end=END_US)
@@ -66,17 +71,18 @@ JAEGER = [
     ("traces-service-payments", jwin(service="payments", limit=20)),
     ("traces-operation-charge", jwin(service="checkout", operation="charge", limit=20)),
     ("traces-operation-with-space", jwin(service="checkout", operation="POST /api/checkout", limit=20)),
-    ("traces-tag-span-string", jwin(service="checkout", tags=json.dumps({"order.id": "ord-1002"}), limit=20)),
-    ("traces-tag-span-int", jwin(service="frontend", tags=json.dumps({"http.response.status_code": "504"}),
+    ("traces-tag-span-string", jwin(service="checkout", tags=tags({"order.id": "ord-1002"}), limit=20)),
+    ("traces-tag-span-int", jwin(service="frontend", tags=tags({"http.response.status_code": "504"}),
                                  limit=20)),
-    ("traces-tag-span-bool", jwin(service="payments", tags=json.dumps({"dry_run": "true"}), limit=20)),
-    ("traces-tag-resource", jwin(service="frontend", tags=json.dumps({"host.name": "frontend-2"}), limit=20)),
-    ("traces-tag-event-field", jwin(service="payments", tags=json.dumps({"exception.type": "CardDeclined"}),
+    ("traces-tag-span-bool", jwin(service="payments", tags=tags({"dry_run": "true"}), limit=20)),
+    ("traces-tag-resource", jwin(service="frontend", tags=tags({"host.name": "frontend-2"}), limit=20)),
+    ("traces-tag-event-field", jwin(service="payments", tags=tags({"exception.type": "CardDeclined"}),
                                     limit=20)),
-    ("traces-tag-error", jwin(service="inventory", tags=json.dumps({"error": "true"}), limit=20)),
-    ("traces-tag-two", jwin(service="checkout", tags=json.dumps({"peer.service": "payments",
+    ("traces-tag-error", jwin(service="inventory", tags=tags({"error": "true"}), limit=20)),
+    ("traces-tag-two", jwin(service="checkout", tags=tags({"peer.service": "payments",
                                                                   "rpc.method": "Charge"}), limit=20)),
-    ("traces-tag-no-match", jwin(service="checkout", tags=json.dumps({"order.id": "ord-9999"}), limit=20)),
+    ("traces-tag-error-false", jwin(service="inventory", tags=tags({"error": "false"}), limit=20)),
+    ("traces-tag-no-match", jwin(service="checkout", tags=tags({"order.id": "ord-9999"}), limit=20)),
     ("traces-min-duration", jwin(service="payments", minDuration="1s", limit=20)),
     ("traces-max-duration", jwin(service="inventory", maxDuration="100ms", limit=20)),
     ("traces-min-max-duration", jwin(service="checkout", minDuration="100ms", maxDuration="1s", limit=20)),
@@ -85,7 +91,12 @@ JAEGER = [
     ("traces-unknown-service", jwin(service="nosuch", limit=20)),
     ("traces-window-before", "/api/traces?" + q(service="frontend", start=START_US - 86400 * 10**6,
                                                  end=END_US - 86400 * 10**6, limit=20)),
-    ("traces-lookback", "/api/traces?" + q(service="inventory", end=END_US, lookback="1h", limit=20)),
+    # As the Jaeger UI sends a search: start, end and the (informational) lookback.
+    ("traces-ui-style", "/api/traces?" + q(end=END_US, limit=20, lookback="custom", maxDuration="",
+                                          minDuration="", service="inventory", start=START_US)),
+    # No start: Jaeger ignores lookback and uses now - 2 days, so this answer depends on the clock.
+    ("traces-lookback-without-start", "/api/traces?" + q(service="inventory", end=END_US, lookback="1h",
+                                                         limit=20)),
     ("traces-by-traceid-params", "/api/traces?" + q(traceID=T1) + "&" + q(traceID=T3)),
     ("error-traces-no-service", "/api/traces?" + q(start=START_US, end=END_US)),
     ("error-traces-bad-tags", jwin(service="frontend", tags="{not json")),
