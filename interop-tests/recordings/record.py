@@ -191,6 +191,24 @@ def span_key_zipkin(s):
     return (s.get("timestamp", 0), s.get("id", ""))
 
 
+def renumber_processes(trace):
+    """Jaeger numbers processes in Go map order (differs run to run): renumber by first use."""
+    spans, procs = trace.get("spans", []), trace.get("processes")
+    if not isinstance(procs, dict):
+        return
+    new_ids = {}
+    for s in spans:
+        old = s.get("processID")
+        if old in procs and old not in new_ids:
+            new_ids[old] = f"p{len(new_ids) + 1}"
+    for old in procs:  # processes no span uses (none expected) keep a number after the used ones
+        new_ids.setdefault(old, f"p{len(new_ids) + 1}")
+    for s in spans:
+        if s.get("processID") in new_ids:
+            s["processID"] = new_ids[s["processID"]]
+    trace["processes"] = {new_ids[k]: v for k, v in sorted(procs.items(), key=lambda kv: int(new_ids[kv[0]][1:]))}
+
+
 def normalise_jaeger(path, body):
     """Sorts what Jaeger leaves in map/iteration order. Returns the list of what was sorted."""
     done = []
@@ -209,7 +227,9 @@ def normalise_jaeger(path, body):
         done.append("data: traces sorted by traceID")
         for t in data:
             t.get("spans", []).sort(key=span_key_jaeger)
+            renumber_processes(t)
         done.append("data[].spans: sorted by (startTime, spanID)")
+        done.append("data[].processes: renumbered p1, p2, ... in order of first use by the sorted spans")
     elif path.startswith("/api/dependencies"):
         data.sort(key=lambda d: (d.get("parent", ""), d.get("child", "")))
         done.append("data: sorted by (parent, child)")

@@ -58,7 +58,10 @@ stop() {
 
 # 1. The input files: OTLP/JSON from make_input.py; Zipkin v2 JSON translated from it by otelbridge.
 python3 "$here/make_input.py"
-cargo run -q -p otelbridge -- translate --from otlp-json --to zipkin-json \
+# OTELBRIDGE=path/to/otelbridge uses a built binary instead (e.g. while the tree does not compile).
+if [ -n "${OTELBRIDGE:-}" ]; then translate=("$OTELBRIDGE" translate); else
+  translate=(cargo run -q -p otelbridge -- translate); fi
+"${translate[@]}" --from otlp-json --to zipkin-json \
   --input "$fixtures/input/traces.otlp.json" --output "$log_dir/traces.zipkin.compact.json"
 python3 -m json.tool --indent 2 "$log_dir/traces.zipkin.compact.json" >"$fixtures/input/traces.zipkin.json"
 
