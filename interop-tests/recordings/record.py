@@ -171,6 +171,7 @@ ZIPKIN = [
     ("error-spans-no-service", "/api/v2/spans"),
     ("error-remote-services-no-service", "/api/v2/remoteServices"),
     ("error-dependencies-no-endts", "/api/v2/dependencies"),
+    ("trace-many-newest-first-request", "/api/v2/traceMany?" + q(traceIds=f"{T6},{T3},{T1}")),
 ]
 
 
