@@ -145,13 +145,10 @@ fn json_text(out: &mut Vec<u8>, value: &AnyValueView<'_>) {
     // Writing JSON into a Vec cannot fail.
     match *value {
         AnyValueView::Empty => out.extend_from_slice(b"null"),
-        AnyValueView::String(s) => {
-            let _ = serde_json::to_writer(&mut *out, s);
-        }
+        // The crate's JSON writers escape and print numbers exactly as serde_json does.
+        AnyValueView::String(s) => crate::otlp::json::writer::string(out, s),
         AnyValueView::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-        AnyValueView::Int(i) => {
-            let _ = serde_json::to_writer(&mut *out, &i);
-        }
+        AnyValueView::Int(i) => crate::otlp::json::writer::int(out, i),
         AnyValueView::Double(d) if d.is_finite() => {
             let _ = serde_json::to_writer(&mut *out, &d);
         }

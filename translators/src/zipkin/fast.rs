@@ -165,8 +165,16 @@ fn attrs_in(kvs: KeyValues<'_>) -> AttrsIn<'_> {
 /// returned. `None` when the request cannot be read in place exactly as prost reads it
 /// (broken, or with repeated singular messages to merge): the owned route then decides.
 /// The per-span vectors (attributes, events, tags) are reused from span to span.
-fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(&ZipkinSpan<'a>)) -> Option<Vec<Rejection>> {
+fn map_proto(input: &[u8], f: impl FnMut(&ZipkinSpan<'_>)) -> Option<Vec<Rejection>> {
     let traces = TracesView::parse(input).ok().filter(|t| !t.needs_merge())?;
+    Some(map_traces(&traces, f))
+}
+
+/// [`map_proto`] on a parsed request.
+fn map_traces<'a>(
+    traces: &'a TracesView<'_>,
+    mut f: impl FnMut(&ZipkinSpan<'a>),
+) -> Vec<Rejection> {
     let mut rejected = Vec::new();
     let mut attributes: AttrsIn<'a> = Vec::new();
     let mut events: Vec<EventIn<'a>> = Vec::new();
@@ -246,7 +254,7 @@ fn map_proto<'a>(input: &'a [u8], mut f: impl FnMut(&ZipkinSpan<'a>)) -> Option<
             }
         }
     }
-    Some(rejected)
+    rejected
 }
 
 /// OTLP protobuf → Zipkin `format`.

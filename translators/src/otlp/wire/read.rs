@@ -1,4 +1,5 @@
-//! Borrowed views over OTLP trace protobuf bytes: one validating pass, then infallible access.
+//! Borrowed views over OTLP trace protobuf bytes: one validating pass that records what the
+//! views hand out, then infallible access.
 
 use super::WireType;
 use crate::otlp::model;
@@ -383,7 +384,7 @@ impl Validator<'_> {
 enum Val<'a> {
     Varint(u64),
     Fixed64(u64),
-    Fixed32(u32),
+    Fixed32,
     Len(&'a [u8]),
     Group,
 }
@@ -447,9 +448,7 @@ impl<'a> Iterator for Fields<'a> {
             WireType::SixtyFourBit => {
                 fixed::<8>(self.buf, &mut self.pos).map(|b| Val::Fixed64(u64::from_le_bytes(b)))
             }
-            WireType::ThirtyTwoBit => {
-                fixed::<4>(self.buf, &mut self.pos).map(|b| Val::Fixed32(u32::from_le_bytes(b)))
-            }
+            WireType::ThirtyTwoBit => fixed::<4>(self.buf, &mut self.pos).map(|_| Val::Fixed32),
             WireType::LengthDelimited => len_delimited(self.buf, &mut self.pos).map(Val::Len),
             WireType::StartGroup => self.skip_group().map(|()| Val::Group),
             WireType::EndGroup => None,
@@ -506,9 +505,6 @@ impl<'a, T: FromBody<'a>> Iterator for Messages<'a, T> {
     }
 }
 
-/// Attributes (`repeated KeyValue`), in order.
-pub type KeyValues<'a> = Messages<'a, KeyValueView<'a>>;
-
 /// Counts the spans of an `ExportTraceServiceRequest` by its field structure alone (resource spans →
 /// scope spans → spans), without checking or reading the spans: for bytes this crate wrote itself.
 /// Malformed input gives a count of what could be walked, never a panic.
@@ -522,22 +518,562 @@ pub fn count_spans_unchecked(request: &[u8]) -> usize {
     within(request, 1).flat_map(|rs| within(rs, 2)).map(|ss| within(ss, 2).count()).sum()
 }
 
-/// A checked `ExportTraceServiceRequest` (or `TracesData`: same bytes).
+/// A field as the typed parser reads it: scalars decoded, strings checked, message bodies as
+/// offsets into the input.
+#[derive(Clone, Copy)]
+enum F<'a> {
+    Varint(u64),
+    Fixed64(u64),
+    Fixed32(u32),
+    Str(&'a str),
+    Bytes(&'a [u8]),
+    Msg(usize, usize),
+    /// An unknown field, skipped.
+    Skipped,
+}
+
+/// Where the records of one message's repeated field are in their `Vec` of [`Index`].
+type Span32 = (usize, usize);
+
+/// Everything a request holds that the views hand out, recorded in one validating pass:
+/// repeated messages as records in input order, each parent holding the range of its
+/// children. Attributes are kept per owner type (children of one type never interleave, so
+/// one owner's attributes are contiguous).
+#[derive(Debug, Clone, Default)]
+struct Index<'a> {
+    resource_spans: Vec<ResourceSpansRec<'a>>,
+    scope_spans: Vec<ScopeSpansRec<'a>>,
+    spans: Vec<SpanRec<'a>>,
+    events: Vec<EventRec<'a>>,
+    links: Vec<LinkRec<'a>>,
+    resource_kvs: Vec<KeyValueView<'a>>,
+    scope_kvs: Vec<KeyValueView<'a>>,
+    span_kvs: Vec<KeyValueView<'a>>,
+    event_kvs: Vec<KeyValueView<'a>>,
+    link_kvs: Vec<KeyValueView<'a>>,
+}
+
+fn slice<T>(all: &[T], (start, end): Span32) -> &[T] {
+    all.get(start..end).unwrap_or_default()
+}
+
 #[derive(Debug, Clone, Copy)]
+struct ResourceSpansRec<'a> {
+    resource: Option<ResourceRec<'a>>,
+    schema_url: &'a str,
+    scope_spans: Span32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ResourceRec<'a> {
+    dropped_attributes_count: u32,
+    attributes: Span32,
+    body: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ScopeSpansRec<'a> {
+    scope: Option<ScopeRec<'a>>,
+    schema_url: &'a str,
+    spans: Span32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ScopeRec<'a> {
+    name: &'a str,
+    version: &'a str,
+    dropped_attributes_count: u32,
+    attributes: Span32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct SpanRec<'a> {
+    /// The scalar fields (its slices empty until a view is handed out).
+    view: SpanView<'a>,
+    attributes: Span32,
+    events: Span32,
+    links: Span32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct EventRec<'a> {
+    time_unix_nano: u64,
+    name: &'a str,
+    dropped_attributes_count: u32,
+    attributes: Span32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LinkRec<'a> {
+    trace_id: &'a [u8],
+    span_id: &'a [u8],
+    trace_state: &'a str,
+    flags: u32,
+    dropped_attributes_count: u32,
+    attributes: Span32,
+}
+
+/// An `AnyValue` body holding exactly one scalar field with a one-byte length, checked
+/// (UTF-8 included) and read; `None` for any other shape or bad content (the general path
+/// then reads it or names the error).
+#[inline(always)]
+fn checked_single_scalar(body: &[u8]) -> Option<AnyValueView<'_>> {
+    let (&tag, rest) = body.split_first()?;
+    match tag {
+        0x0a | 0x3a => {
+            let (&len, bytes) = rest.split_first()?;
+            if len >= 0x80 || usize::from(len) != bytes.len() {
+                return None;
+            }
+            if tag == 0x3a {
+                return Some(AnyValueView::Bytes(bytes));
+            }
+            std::str::from_utf8(bytes).ok().map(AnyValueView::String)
+        }
+        0x10 | 0x18 => {
+            let mut pos = 1;
+            let n = varint(body, &mut pos)?;
+            if pos != body.len() {
+                return None;
+            }
+            Some(if tag == 0x10 { AnyValueView::Bool(n != 0) } else { AnyValueView::Int(n as i64) })
+        }
+        0x21 => {
+            let bits: [u8; 8] = rest.try_into().ok()?;
+            Some(AnyValueView::Double(f64::from_bits(u64::from_le_bytes(bits))))
+        }
+        _ => None,
+    }
+}
+
+/// The one validating pass: reads every field exactly as [`Validator`] checks it (same
+/// errors at the same offsets, same merge flag) and records what the views hand out.
+/// Array and key/value-list values are checked by [`Validator`] and read lazily.
+struct Parser<'a> {
+    v: Validator<'a>,
+    index: Index<'a>,
+}
+
+impl<'a> Parser<'a> {
+    /// Reads the next field of a `msg` body ending at `end`.
+    #[inline(always)]
+    fn field(
+        &mut self,
+        msg: Msg,
+        pos: &mut usize,
+        end: usize,
+        ctx: u32,
+    ) -> Result<(u32, F<'a>), Invalid> {
+        let input: &'a [u8] = self.v.input;
+        let buf = &input[..end];
+        let at = *pos;
+        let (field, wire_type) = key(buf, pos).map_err(|e| Invalid(at, e))?;
+        let k = kind(msg, field);
+        if k == Kind::Unknown {
+            self.v.skip(buf, pos, field, wire_type, ctx)?;
+            return Ok((field, F::Skipped));
+        }
+        let expected = match k {
+            Kind::Varint => WireType::Varint,
+            Kind::Fixed64 => WireType::SixtyFourBit,
+            Kind::Fixed32 => WireType::ThirtyTwoBit,
+            _ => WireType::LengthDelimited,
+        };
+        if wire_type != expected {
+            return Err(Invalid(at, "wrong wire type for the field"));
+        }
+        let f = match k {
+            Kind::Varint => F::Varint(varint(buf, pos).ok_or(Invalid(at, "invalid varint"))?),
+            Kind::Fixed64 => F::Fixed64(u64::from_le_bytes(
+                fixed::<8>(buf, pos).ok_or(Invalid(at, "truncated fixed64"))?,
+            )),
+            Kind::Fixed32 => F::Fixed32(u32::from_le_bytes(
+                fixed::<4>(buf, pos).ok_or(Invalid(at, "truncated fixed32"))?,
+            )),
+            Kind::Str => {
+                let s = len_delimited(buf, pos)
+                    .ok_or(Invalid(at, "length larger than the bytes left"))?;
+                F::Str(
+                    std::str::from_utf8(s).map_err(|_| Invalid(at, "string is not valid UTF-8"))?,
+                )
+            }
+            Kind::Bytes => F::Bytes(
+                len_delimited(buf, pos).ok_or(Invalid(at, "length larger than the bytes left"))?,
+            ),
+            Kind::Message(_) => {
+                let body = len_delimited(buf, pos)
+                    .ok_or(Invalid(at, "length larger than the bytes left"))?;
+                if ctx == 0 {
+                    return Err(Invalid(at, "recursion limit reached"));
+                }
+                F::Msg(*pos - body.len(), *pos)
+            }
+            Kind::Unknown => F::Skipped,
+        };
+        Ok((field, f))
+    }
+
+    /// A singular message field seen once more: protobuf merges, the views show the last.
+    #[inline]
+    fn singular(&mut self, seen: &mut bool) {
+        if *seen {
+            self.v.needs_merge = true;
+        }
+        *seen = true;
+    }
+
+    fn request(&mut self, end: usize, ctx: u32) -> Result<(), Invalid> {
+        let mut pos = 0;
+        while pos < end {
+            if let (1, F::Msg(s, e)) = self.field(Msg::Request, &mut pos, end, ctx)? {
+                let rs = self.resource_spans(s, e, ctx - 1)?;
+                self.index.resource_spans.push(rs);
+            }
+        }
+        Ok(())
+    }
+
+    fn resource_spans(
+        &mut self,
+        mut pos: usize,
+        end: usize,
+        ctx: u32,
+    ) -> Result<ResourceSpansRec<'a>, Invalid> {
+        let first = self.index.scope_spans.len();
+        let mut rec =
+            ResourceSpansRec { resource: None, schema_url: "", scope_spans: (first, first) };
+        let mut seen = false;
+        while pos < end {
+            match self.field(Msg::ResourceSpans, &mut pos, end, ctx)? {
+                (1, F::Msg(s, e)) => {
+                    self.singular(&mut seen);
+                    rec.resource = Some(self.resource(s, e, ctx - 1)?);
+                }
+                (2, F::Msg(s, e)) => {
+                    let ss = self.scope_spans(s, e, ctx - 1)?;
+                    self.index.scope_spans.push(ss);
+                }
+                (3, F::Str(s)) => rec.schema_url = s,
+                _ => {}
+            }
+        }
+        rec.scope_spans.1 = self.index.scope_spans.len();
+        Ok(rec)
+    }
+
+    fn resource(&mut self, start: usize, end: usize, ctx: u32) -> Result<ResourceRec<'a>, Invalid> {
+        let input: &'a [u8] = self.v.input;
+        let first = self.index.resource_kvs.len();
+        let mut rec = ResourceRec {
+            dropped_attributes_count: 0,
+            attributes: (first, first),
+            body: &input[start..end],
+        };
+        let mut pos = start;
+        while pos < end {
+            match self.field(Msg::Resource, &mut pos, end, ctx)? {
+                (1, F::Msg(s, e)) => {
+                    let kv = self.key_value(s, e, ctx - 1)?;
+                    self.index.resource_kvs.push(kv);
+                }
+                (2, F::Varint(n)) => rec.dropped_attributes_count = n as u32,
+                _ => {}
+            }
+        }
+        rec.attributes.1 = self.index.resource_kvs.len();
+        Ok(rec)
+    }
+
+    fn scope_spans(
+        &mut self,
+        mut pos: usize,
+        end: usize,
+        ctx: u32,
+    ) -> Result<ScopeSpansRec<'a>, Invalid> {
+        let first = self.index.spans.len();
+        let mut rec = ScopeSpansRec { scope: None, schema_url: "", spans: (first, first) };
+        let mut seen = false;
+        while pos < end {
+            match self.field(Msg::ScopeSpans, &mut pos, end, ctx)? {
+                (1, F::Msg(s, e)) => {
+                    self.singular(&mut seen);
+                    rec.scope = Some(self.scope(s, e, ctx - 1)?);
+                }
+                (2, F::Msg(s, e)) => {
+                    let span = self.span(s, e, ctx - 1)?;
+                    self.index.spans.push(span);
+                }
+                (3, F::Str(s)) => rec.schema_url = s,
+                _ => {}
+            }
+        }
+        rec.spans.1 = self.index.spans.len();
+        Ok(rec)
+    }
+
+    fn scope(&mut self, mut pos: usize, end: usize, ctx: u32) -> Result<ScopeRec<'a>, Invalid> {
+        let first = self.index.scope_kvs.len();
+        let mut rec = ScopeRec {
+            name: "",
+            version: "",
+            dropped_attributes_count: 0,
+            attributes: (first, first),
+        };
+        while pos < end {
+            match self.field(Msg::Scope, &mut pos, end, ctx)? {
+                (1, F::Str(s)) => rec.name = s,
+                (2, F::Str(s)) => rec.version = s,
+                (3, F::Msg(s, e)) => {
+                    let kv = self.key_value(s, e, ctx - 1)?;
+                    self.index.scope_kvs.push(kv);
+                }
+                (4, F::Varint(n)) => rec.dropped_attributes_count = n as u32,
+                _ => {}
+            }
+        }
+        rec.attributes.1 = self.index.scope_kvs.len();
+        Ok(rec)
+    }
+
+    fn span(&mut self, mut pos: usize, end: usize, ctx: u32) -> Result<SpanRec<'a>, Invalid> {
+        let (kvs, events, links) =
+            (self.index.span_kvs.len(), self.index.events.len(), self.index.links.len());
+        let mut s = SpanView::EMPTY;
+        let mut seen_status = false;
+        while pos < end {
+            match self.field(Msg::Span, &mut pos, end, ctx)? {
+                (9, F::Msg(a, b)) => {
+                    let kv = self.key_value(a, b, ctx - 1)?;
+                    self.index.span_kvs.push(kv);
+                }
+                (1, F::Bytes(b)) => s.trace_id = b,
+                (2, F::Bytes(b)) => s.span_id = b,
+                (3, F::Str(t)) => s.trace_state = t,
+                (4, F::Bytes(b)) => s.parent_span_id = b,
+                (5, F::Str(t)) => s.name = t,
+                (6, F::Varint(n)) => s.kind = n as i32,
+                (7, F::Fixed64(n)) => s.start_time_unix_nano = n,
+                (8, F::Fixed64(n)) => s.end_time_unix_nano = n,
+                (10, F::Varint(n)) => s.dropped_attributes_count = n as u32,
+                (11, F::Msg(a, b)) => {
+                    let event = self.event(a, b, ctx - 1)?;
+                    self.index.events.push(event);
+                }
+                (12, F::Varint(n)) => s.dropped_events_count = n as u32,
+                (13, F::Msg(a, b)) => {
+                    let link = self.link(a, b, ctx - 1)?;
+                    self.index.links.push(link);
+                }
+                (14, F::Varint(n)) => s.dropped_links_count = n as u32,
+                (15, F::Msg(a, b)) => {
+                    self.singular(&mut seen_status);
+                    s.status = Some(self.status(a, b, ctx - 1)?);
+                }
+                (16, F::Fixed32(n)) => s.flags = n,
+                _ => {}
+            }
+        }
+        Ok(SpanRec {
+            view: s,
+            attributes: (kvs, self.index.span_kvs.len()),
+            events: (events, self.index.events.len()),
+            links: (links, self.index.links.len()),
+        })
+    }
+
+    fn event(&mut self, mut pos: usize, end: usize, ctx: u32) -> Result<EventRec<'a>, Invalid> {
+        let first = self.index.event_kvs.len();
+        let mut rec = EventRec {
+            time_unix_nano: 0,
+            name: "",
+            dropped_attributes_count: 0,
+            attributes: (first, first),
+        };
+        while pos < end {
+            match self.field(Msg::Event, &mut pos, end, ctx)? {
+                (1, F::Fixed64(n)) => rec.time_unix_nano = n,
+                (2, F::Str(s)) => rec.name = s,
+                (3, F::Msg(s, e)) => {
+                    let kv = self.key_value(s, e, ctx - 1)?;
+                    self.index.event_kvs.push(kv);
+                }
+                (4, F::Varint(n)) => rec.dropped_attributes_count = n as u32,
+                _ => {}
+            }
+        }
+        rec.attributes.1 = self.index.event_kvs.len();
+        Ok(rec)
+    }
+
+    fn link(&mut self, mut pos: usize, end: usize, ctx: u32) -> Result<LinkRec<'a>, Invalid> {
+        let first = self.index.link_kvs.len();
+        let mut rec = LinkRec {
+            trace_id: &[],
+            span_id: &[],
+            trace_state: "",
+            flags: 0,
+            dropped_attributes_count: 0,
+            attributes: (first, first),
+        };
+        while pos < end {
+            match self.field(Msg::Link, &mut pos, end, ctx)? {
+                (1, F::Bytes(b)) => rec.trace_id = b,
+                (2, F::Bytes(b)) => rec.span_id = b,
+                (3, F::Str(s)) => rec.trace_state = s,
+                (4, F::Msg(s, e)) => {
+                    let kv = self.key_value(s, e, ctx - 1)?;
+                    self.index.link_kvs.push(kv);
+                }
+                (5, F::Varint(n)) => rec.dropped_attributes_count = n as u32,
+                (6, F::Fixed32(n)) => rec.flags = n,
+                _ => {}
+            }
+        }
+        rec.attributes.1 = self.index.link_kvs.len();
+        Ok(rec)
+    }
+
+    fn status(&mut self, mut pos: usize, end: usize, ctx: u32) -> Result<StatusView<'a>, Invalid> {
+        let mut s = StatusView { message: "", code: 0 };
+        while pos < end {
+            match self.field(Msg::Status, &mut pos, end, ctx)? {
+                (2, F::Str(m)) => s.message = m,
+                (3, F::Varint(n)) => s.code = n as i32,
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+
+    #[inline(always)]
+    fn key_value(
+        &mut self,
+        start: usize,
+        end: usize,
+        ctx: u32,
+    ) -> Result<KeyValueView<'a>, Invalid> {
+        let input: &'a [u8] = self.v.input;
+        let body = &input[start..end];
+        if ctx > 0 {
+            if let Some(kv) = fast_key_value(body) {
+                return Ok(kv);
+            }
+        }
+        self.key_value_general(start, end, ctx)
+    }
+
+    #[inline(never)]
+    fn key_value_general(
+        &mut self,
+        mut pos: usize,
+        end: usize,
+        ctx: u32,
+    ) -> Result<KeyValueView<'a>, Invalid> {
+        let mut kv = KeyValueView { key: "", value: None };
+        let mut seen = false;
+        while pos < end {
+            match self.field(Msg::KeyValue, &mut pos, end, ctx)? {
+                (1, F::Str(s)) => kv.key = s,
+                (2, F::Msg(s, e)) => {
+                    self.singular(&mut seen);
+                    kv.value = Some(self.any_value(s, e, ctx - 1)?);
+                }
+                _ => {}
+            }
+        }
+        Ok(kv)
+    }
+
+    fn any_value(
+        &mut self,
+        start: usize,
+        end: usize,
+        ctx: u32,
+    ) -> Result<AnyValueView<'a>, Invalid> {
+        let input: &'a [u8] = self.v.input;
+        if let Some(v) = checked_single_scalar(&input[start..end]) {
+            return Ok(v);
+        }
+        let mut v = AnyValueView::Empty;
+        let mut last_oneof = 0;
+        let mut pos = start;
+        while pos < end {
+            let (field, f) = self.field(Msg::AnyValue, &mut pos, end, ctx)?;
+            v = match (field, f) {
+                (_, F::Skipped) => continue,
+                (1, F::Str(s)) => AnyValueView::String(s),
+                (2, F::Varint(n)) => AnyValueView::Bool(n != 0),
+                (3, F::Varint(n)) => AnyValueView::Int(n as i64),
+                (4, F::Fixed64(n)) => AnyValueView::Double(f64::from_bits(n)),
+                (5 | 6, F::Msg(s, e)) => {
+                    if last_oneof == field {
+                        self.v.needs_merge = true;
+                    }
+                    let body = &input[s..e];
+                    if field == 5 {
+                        self.v.message(Msg::ArrayValue, s, e, ctx - 1)?;
+                        AnyValueView::Array(ArrayView { body })
+                    } else {
+                        self.v.message(Msg::KvList, s, e, ctx - 1)?;
+                        AnyValueView::KvList(KvListView { body })
+                    }
+                }
+                (7, F::Bytes(b)) => AnyValueView::Bytes(b),
+                _ => v,
+            };
+            last_oneof = field;
+        }
+        Ok(v)
+    }
+}
+
+/// A `KeyValue` of the usual shape ([`split_key_value`], a [`checked_single_scalar`] value),
+/// checked and read; `None` otherwise.
+#[inline(always)]
+fn fast_key_value(body: &[u8]) -> Option<KeyValueView<'_>> {
+    let (key, value) = split_key_value(body)?;
+    if let [0x0a, len, s @ ..] = value {
+        // A string value: every byte around key and value is below 0x80, so one check of
+        // the whole body gives both.
+        if *len < 0x80 && usize::from(*len) == s.len() {
+            let whole = std::str::from_utf8(body).ok()?;
+            let k = whole.get(2..2 + key.len())?;
+            let v = whole.get(body.len() - s.len()..)?;
+            return Some(KeyValueView { key: k, value: Some(AnyValueView::String(v)) });
+        }
+        return None;
+    }
+    let value = checked_single_scalar(value)?;
+    Some(KeyValueView { key: std::str::from_utf8(key).ok()?, value: Some(value) })
+}
+
+/// A checked `ExportTraceServiceRequest` (or `TracesData`: same bytes), with what its views
+/// hand out recorded.
+#[derive(Debug, Clone)]
 pub struct TracesView<'a> {
     bytes: &'a [u8],
     needs_merge: bool,
+    index: Index<'a>,
 }
 
 impl<'a> TracesView<'a> {
     /// Checks `bytes` as prost would decode them: wire format, lengths, UTF-8 of every string,
     /// nesting. Errors name [`Format::OtlpProto`] and the byte offset of the bad field.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut v = Validator { input: bytes, needs_merge: false };
-        v.message(Msg::Request, 0, bytes.len(), RECURSION_LIMIT).map_err(|Invalid(at, why)| {
+        // Rough sizes of realistic spans (~550 bytes, ~13 attributes), to grow rarely.
+        let spans = bytes.len() / 512 + 1;
+        let index = Index {
+            spans: Vec::with_capacity(spans),
+            events: Vec::with_capacity(spans),
+            span_kvs: Vec::with_capacity(spans * 11),
+            event_kvs: Vec::with_capacity(spans * 2),
+            ..Index::default()
+        };
+        let mut p = Parser { v: Validator { input: bytes, needs_merge: false }, index };
+        p.request(bytes.len(), RECURSION_LIMIT).map_err(|Invalid(at, why)| {
             DecodeError::new(Format::OtlpProto, Location::Offset(at), why)
         })?;
-        Ok(TracesView { bytes, needs_merge: v.needs_merge })
+        Ok(TracesView { bytes, needs_merge: p.v.needs_merge, index: p.index })
     }
 
     /// True when a singular message field (a resource, scope, status, attribute value or
@@ -553,13 +1089,23 @@ impl<'a> TracesView<'a> {
     }
 
     /// The resource spans, in order.
-    pub fn resource_spans(&self) -> Messages<'a, ResourceSpansView<'a>> {
-        Messages::new(self.bytes, 1)
+    pub fn resource_spans(&self) -> impl Iterator<Item = ResourceSpansView<'_>> + Clone + '_ {
+        let index: &Index<'_> = &self.index;
+        index.resource_spans.iter().map(move |rec| ResourceSpansView {
+            resource: rec.resource.map(|r| ResourceView {
+                dropped_attributes_count: r.dropped_attributes_count,
+                attributes: slice(&index.resource_kvs, r.attributes),
+                body: r.body,
+            }),
+            schema_url: rec.schema_url,
+            scope_spans: slice(&index.scope_spans, rec.scope_spans),
+            index,
+        })
     }
 
     /// Number of spans in the request.
     pub fn span_count(&self) -> usize {
-        self.resource_spans().flat_map(|rs| rs.scope_spans()).map(|ss| ss.spans().count()).sum()
+        self.index.spans.len()
     }
 }
 
@@ -570,33 +1116,25 @@ pub struct ResourceSpansView<'a> {
     pub resource: Option<ResourceView<'a>>,
     /// Schema URL.
     pub schema_url: &'a str,
-    body: &'a [u8],
-}
-
-impl<'a> FromBody<'a> for ResourceSpansView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
+    scope_spans: &'a [ScopeSpansRec<'a>],
+    index: &'a Index<'a>,
 }
 
 impl<'a> ResourceSpansView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut v = ResourceSpansView { resource: None, schema_url: "", body };
-        for (field, val) in Fields::new(body) {
-            match (field, val) {
-                (1, Val::Len(b)) => v.resource = Some(ResourceView::new(b)),
-                (3, Val::Len(b)) => v.schema_url = text(b),
-                _ => {}
-            }
-        }
-        v
-    }
-
     /// The scope spans, in order.
-    pub fn scope_spans(&self) -> Messages<'a, ScopeSpansView<'a>> {
-        Messages::new(self.body, 2)
+    pub fn scope_spans(&self) -> impl Iterator<Item = ScopeSpansView<'a>> + Clone + 'a {
+        let index = self.index;
+        self.scope_spans.iter().map(move |rec| ScopeSpansView {
+            scope: rec.scope.map(|s| ScopeView {
+                name: s.name,
+                version: s.version,
+                dropped_attributes_count: s.dropped_attributes_count,
+                attributes: slice(&index.scope_kvs, s.attributes),
+            }),
+            schema_url: rec.schema_url,
+            spans: slice(&index.spans, rec.spans),
+            index,
+        })
     }
 }
 
@@ -605,31 +1143,14 @@ impl<'a> ResourceSpansView<'a> {
 pub struct ResourceView<'a> {
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
+    attributes: &'a [KeyValueView<'a>],
     body: &'a [u8],
 }
 
-impl<'a> FromBody<'a> for ResourceView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
-}
-
 impl<'a> ResourceView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut dropped_attributes_count = 0;
-        for (field, val) in Fields::new(body) {
-            if let (2, Val::Varint(n)) = (field, val) {
-                dropped_attributes_count = n as u32;
-            }
-        }
-        ResourceView { dropped_attributes_count, body }
-    }
-
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 1)
+        self.attributes.iter().copied()
     }
 
     /// The message body as it was read (equal bodies are equal resources).
@@ -645,33 +1166,22 @@ pub struct ScopeSpansView<'a> {
     pub scope: Option<ScopeView<'a>>,
     /// Schema URL.
     pub schema_url: &'a str,
-    body: &'a [u8],
-}
-
-impl<'a> FromBody<'a> for ScopeSpansView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
+    spans: &'a [SpanRec<'a>],
+    index: &'a Index<'a>,
 }
 
 impl<'a> ScopeSpansView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut v = ScopeSpansView { scope: None, schema_url: "", body };
-        for (field, val) in Fields::new(body) {
-            match (field, val) {
-                (1, Val::Len(b)) => v.scope = Some(ScopeView::new(b)),
-                (3, Val::Len(b)) => v.schema_url = text(b),
-                _ => {}
-            }
-        }
-        v
-    }
-
     /// The spans, in order.
-    pub fn spans(&self) -> Messages<'a, SpanView<'a>> {
-        Messages::new(self.body, 2)
+    pub fn spans(&self) -> impl ExactSizeIterator<Item = SpanView<'a>> + Clone + 'a {
+        let index = self.index;
+        self.spans.iter().map(move |rec| SpanView {
+            attributes: slice(&index.span_kvs, rec.attributes),
+            events: slice(&index.events, rec.events),
+            event_kvs: &index.event_kvs,
+            links: slice(&index.links, rec.links),
+            link_kvs: &index.link_kvs,
+            ..rec.view
+        })
     }
 }
 
@@ -684,38 +1194,17 @@ pub struct ScopeView<'a> {
     pub version: &'a str,
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
-    body: &'a [u8],
-}
-
-impl<'a> FromBody<'a> for ScopeView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
+    attributes: &'a [KeyValueView<'a>],
 }
 
 impl<'a> ScopeView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut v = ScopeView { name: "", version: "", dropped_attributes_count: 0, body };
-        for (field, val) in Fields::new(body) {
-            match (field, val) {
-                (1, Val::Len(b)) => v.name = text(b),
-                (2, Val::Len(b)) => v.version = text(b),
-                (4, Val::Varint(n)) => v.dropped_attributes_count = n as u32,
-                _ => {}
-            }
-        }
-        v
-    }
-
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 3)
+        self.attributes.iter().copied()
     }
 }
 
-/// `Span`: the scalar fields read, the repeated ones iterated on demand.
+/// `Span`: its scalar fields, and its repeated ones as iterators.
 #[derive(Debug, Clone, Copy)]
 pub struct SpanView<'a> {
     /// Trace id bytes (16 when valid).
@@ -744,98 +1233,66 @@ pub struct SpanView<'a> {
     pub dropped_links_count: u32,
     /// Status, when present.
     pub status: Option<StatusView<'a>>,
-    /// From the first to the end of the last attribute, event and link field (so that
-    /// iterating them does not rescan the whole span).
-    attributes: &'a [u8],
-    events: &'a [u8],
-    links: &'a [u8],
-}
-
-impl<'a> FromBody<'a> for SpanView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
+    attributes: &'a [KeyValueView<'a>],
+    events: &'a [EventRec<'a>],
+    /// Every event attribute of the request (events hold ranges of it).
+    event_kvs: &'a [KeyValueView<'a>],
+    links: &'a [LinkRec<'a>],
+    link_kvs: &'a [KeyValueView<'a>],
 }
 
 impl<'a> SpanView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut s = SpanView {
-            trace_id: &[],
-            span_id: &[],
-            trace_state: "",
-            parent_span_id: &[],
-            flags: 0,
-            name: "",
-            kind: 0,
-            start_time_unix_nano: 0,
-            end_time_unix_nano: 0,
-            dropped_attributes_count: 0,
-            dropped_events_count: 0,
-            dropped_links_count: 0,
-            status: None,
-            attributes: &[],
-            events: &[],
-            links: &[],
-        };
-        // Where each repeated field starts and ends (first and last occurrence).
-        let mut ranges = [(usize::MAX, 0usize); 3];
-        let mut fields = Fields::new(body);
-        loop {
-            let at = fields.pos;
-            let Some((field, val)) = fields.next() else { break };
-            let repeated = match field {
-                9 => 0,
-                11 => 1,
-                13 => 2,
-                _ => 3,
-            };
-            if let Some(r) = ranges.get_mut(repeated) {
-                r.0 = r.0.min(at);
-                r.1 = fields.pos;
-                continue;
-            }
-            match (field, val) {
-                (1, Val::Len(b)) => s.trace_id = b,
-                (2, Val::Len(b)) => s.span_id = b,
-                (3, Val::Len(b)) => s.trace_state = text(b),
-                (4, Val::Len(b)) => s.parent_span_id = b,
-                (5, Val::Len(b)) => s.name = text(b),
-                (6, Val::Varint(n)) => s.kind = n as i32,
-                (7, Val::Fixed64(n)) => s.start_time_unix_nano = n,
-                (8, Val::Fixed64(n)) => s.end_time_unix_nano = n,
-                (10, Val::Varint(n)) => s.dropped_attributes_count = n as u32,
-                (12, Val::Varint(n)) => s.dropped_events_count = n as u32,
-                (14, Val::Varint(n)) => s.dropped_links_count = n as u32,
-                (15, Val::Len(b)) => s.status = Some(StatusView::new(b)),
-                (16, Val::Fixed32(n)) => s.flags = n,
-                _ => {}
-            }
-        }
-        let range = |(start, end): (usize, usize)| body.get(start..end).unwrap_or_default();
-        s.attributes = range(ranges[0]);
-        s.events = range(ranges[1]);
-        s.links = range(ranges[2]);
-        s
-    }
+    const EMPTY: SpanView<'static> = SpanView {
+        trace_id: &[],
+        span_id: &[],
+        trace_state: "",
+        parent_span_id: &[],
+        flags: 0,
+        name: "",
+        kind: 0,
+        start_time_unix_nano: 0,
+        end_time_unix_nano: 0,
+        dropped_attributes_count: 0,
+        dropped_events_count: 0,
+        dropped_links_count: 0,
+        status: None,
+        attributes: &[],
+        events: &[],
+        event_kvs: &[],
+        links: &[],
+        link_kvs: &[],
+    };
 
     /// The attributes, in order.
     #[inline]
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.attributes, 9)
+        self.attributes.iter().copied()
     }
 
     /// The events, in order.
     #[inline]
-    pub fn events(&self) -> Messages<'a, EventView<'a>> {
-        Messages::new(self.events, 11)
+    pub fn events(&self) -> impl ExactSizeIterator<Item = EventView<'a>> + Clone + 'a {
+        let kvs = self.event_kvs;
+        self.events.iter().map(move |e| EventView {
+            time_unix_nano: e.time_unix_nano,
+            name: e.name,
+            dropped_attributes_count: e.dropped_attributes_count,
+            attributes: slice(kvs, e.attributes),
+        })
     }
 
     /// The links, in order.
     #[inline]
-    pub fn links(&self) -> Messages<'a, LinkView<'a>> {
-        Messages::new(self.links, 13)
+    pub fn links(&self) -> impl ExactSizeIterator<Item = LinkView<'a>> + Clone + 'a {
+        let kvs = self.link_kvs;
+        self.links.iter().map(move |l| LinkView {
+            trace_id: l.trace_id,
+            span_id: l.span_id,
+            trace_state: l.trace_state,
+            flags: l.flags,
+            dropped_attributes_count: l.dropped_attributes_count,
+            attributes: slice(kvs, l.attributes),
+        })
     }
 }
 
@@ -848,34 +1305,13 @@ pub struct EventView<'a> {
     pub name: &'a str,
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
-    body: &'a [u8],
-}
-
-impl<'a> FromBody<'a> for EventView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
+    attributes: &'a [KeyValueView<'a>],
 }
 
 impl<'a> EventView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut e = EventView { time_unix_nano: 0, name: "", dropped_attributes_count: 0, body };
-        for (field, val) in Fields::new(body) {
-            match (field, val) {
-                (1, Val::Fixed64(n)) => e.time_unix_nano = n,
-                (2, Val::Len(b)) => e.name = text(b),
-                (4, Val::Varint(n)) => e.dropped_attributes_count = n as u32,
-                _ => {}
-            }
-        }
-        e
-    }
-
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 3)
+        self.attributes.iter().copied()
     }
 }
 
@@ -892,43 +1328,13 @@ pub struct LinkView<'a> {
     pub flags: u32,
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
-    body: &'a [u8],
-}
-
-impl<'a> FromBody<'a> for LinkView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
+    attributes: &'a [KeyValueView<'a>],
 }
 
 impl<'a> LinkView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut l = LinkView {
-            trace_id: &[],
-            span_id: &[],
-            trace_state: "",
-            flags: 0,
-            dropped_attributes_count: 0,
-            body,
-        };
-        for (field, val) in Fields::new(body) {
-            match (field, val) {
-                (1, Val::Len(b)) => l.trace_id = b,
-                (2, Val::Len(b)) => l.span_id = b,
-                (3, Val::Len(b)) => l.trace_state = text(b),
-                (5, Val::Varint(n)) => l.dropped_attributes_count = n as u32,
-                (6, Val::Fixed32(n)) => l.flags = n,
-                _ => {}
-            }
-        }
-        l
-    }
-
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        Messages::new(self.body, 4)
+        self.attributes.iter().copied()
     }
 }
 
@@ -941,27 +1347,8 @@ pub struct StatusView<'a> {
     pub code: i32,
 }
 
-impl<'a> FromBody<'a> for StatusView<'a> {
-    #[inline]
-    fn from_body(body: &'a [u8]) -> Self {
-        Self::new(body)
-    }
-}
-
-impl<'a> StatusView<'a> {
-    #[inline]
-    fn new(body: &'a [u8]) -> Self {
-        let mut s = StatusView { message: "", code: 0 };
-        for (field, val) in Fields::new(body) {
-            match (field, val) {
-                (2, Val::Len(b)) => s.message = text(b),
-                (3, Val::Varint(n)) => s.code = n as i32,
-                _ => {}
-            }
-        }
-        s
-    }
-}
+/// Attributes (`repeated KeyValue`) of a resource, scope, span, event or link, in order.
+pub type KeyValues<'a> = std::iter::Copied<std::slice::Iter<'a, KeyValueView<'a>>>;
 
 /// `KeyValue`: an attribute.
 #[derive(Debug, Clone, Copy)]
@@ -1110,7 +1497,7 @@ pub struct KvListView<'a> {
 
 impl<'a> KvListView<'a> {
     /// The pairs, in order.
-    pub fn values(&self) -> KeyValues<'a> {
+    pub fn values(&self) -> Messages<'a, KeyValueView<'a>> {
         Messages::new(self.body, 1)
     }
 }
