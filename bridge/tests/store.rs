@@ -403,3 +403,169 @@ fn spans_go_to_the_partition_of_their_start_time_and_one_trace_can_span_two() {
     assert_eq!(translators::otlp::span_count(&found[0].1), 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+mod logs {
+    use super::*;
+    use otelbridge::store::logs::LogQuery;
+    use otelbridge::store::StoreError;
+    use translators::otlp::logs_model::{
+        ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs, SeverityNumber,
+    };
+    use translators::otlp::model::{any_value::Value, AnyValue};
+
+    fn record(time: u64, severity: SeverityNumber, text: &str, body: &str) -> LogRecord {
+        LogRecord {
+            time_unix_nano: time,
+            observed_time_unix_nano: time + 1,
+            severity_number: severity as i32,
+            severity_text: text.into(),
+            body: Some(AnyValue { value: Some(Value::StringValue(body.into())) }),
+            ..LogRecord::default()
+        }
+    }
+
+    fn logs(service: &str, records: Vec<LogRecord>) -> ResourceLogs {
+        ResourceLogs {
+            resource: Some(resource(service)),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(InstrumentationScope {
+                    name: "app.logger".into(),
+                    ..Default::default()
+                }),
+                log_records: records,
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }
+    }
+
+    /// checkout: an INFO line, an ERROR with a trace id and http attributes; payments: a WARN (text
+    /// "warning") with a structured body, a minute later.
+    fn sample(base: u64) -> ExportLogsServiceRequest {
+        let info = record(base, SeverityNumber::Info, "INFO", "order 42 placed");
+        let mut error = record(
+            base + SECOND,
+            SeverityNumber::Error,
+            "ERROR",
+            "payment timeout after 3 retries",
+        );
+        error.trace_id = vec![0xab; 16];
+        error.span_id = vec![0xcd; 8];
+        error.attributes = vec![string("http.method", "POST"), int("http.status_code", 504)];
+        let mut warn = record(base + 60 * SECOND, SeverityNumber::Warn, "warning", "");
+        warn.body = Some(AnyValue {
+            value: Some(Value::KvlistValue(translators::otlp::model::KeyValueList {
+                values: vec![string("msg", "card declined"), int("code", 51)],
+            })),
+        });
+        ExportLogsServiceRequest {
+            resource_logs: vec![logs("checkout", vec![info, error]), logs("payments", vec![warn])],
+        }
+    }
+
+    fn search(store: &Store, query: &str) -> Vec<String> {
+        let found = store
+            .search_logs(&LogQuery { query: query.into(), limit: 10, ..LogQuery::default() })
+            .unwrap_or_else(|e| panic!("{query}: {e}"));
+        found.iter().map(|f| f.record.scope_logs[0].log_records[0].severity_text.clone()).collect()
+    }
+
+    #[test]
+    fn log_records_come_back_unchanged_and_query_strings_find_them() {
+        let dir = temp_dir();
+        let store = Store::open(&config(&dir)).unwrap();
+        let base = now_unix_nanos() - 600 * SECOND;
+        let sent = sample(base);
+        let outcome = store.ingest_logs(&sent).unwrap();
+        assert_eq!((outcome.stored, outcome.expired), (3, 0));
+        store.commit().unwrap();
+
+        let all = store.search_logs(&LogQuery::default()).unwrap();
+        assert_eq!(all.len(), 3);
+        // Newest first, each record whole with its resource and scope.
+        assert_eq!(all[0].time, base + 60 * SECOND);
+        assert_eq!(all[0].record, sent.resource_logs[1]);
+        let mut error_alone = sent.resource_logs[0].clone();
+        error_alone.scope_logs[0].log_records.remove(0);
+        assert_eq!(all[1].record, error_alone);
+
+        assert_eq!(search(&store, "timeout"), ["ERROR"]);
+        assert_eq!(
+            search(&store, "Timeout retries"),
+            ["ERROR"],
+            "words are ANDed, case-insensitive"
+        );
+        assert_eq!(search(&store, "timeout placed"), Vec::<String>::new());
+        assert_eq!(search(&store, "timeout OR placed"), ["ERROR", "INFO"]);
+        assert_eq!(search(&store, "\"payment timeout\""), ["ERROR"]);
+        assert_eq!(search(&store, "\"timeout payment\""), Vec::<String>::new());
+        assert_eq!(
+            search(&store, "declined"),
+            ["warning"],
+            "structured bodies are searchable as JSON text"
+        );
+        assert_eq!(search(&store, "severity:ERROR"), ["ERROR"]);
+        assert_eq!(
+            search(&store, "severity:WARN"),
+            ["warning"],
+            "the short name of the number is indexed too"
+        );
+        assert_eq!(search(&store, "severity_number:[13 TO 24]"), ["warning", "ERROR"]);
+        assert_eq!(search(&store, "service:checkout"), ["ERROR", "INFO"]);
+        assert_eq!(search(&store, "service:checkout -severity:ERROR"), ["INFO"]);
+        assert_eq!(search(&store, "attributes.http.method:POST"), ["ERROR"]);
+        assert_eq!(search(&store, "attributes.http.status_code:504"), ["ERROR"]);
+        assert_eq!(search(&store, "resource.host.name:payments-1"), ["warning"]);
+        assert_eq!(search(&store, &format!("trace_id:{}", "ab".repeat(16))), ["ERROR"]);
+        assert_eq!(search(&store, "scope:app.logger").len(), 3);
+
+        let window = LogQuery { from: Some(base + 30 * SECOND), limit: 10, ..LogQuery::default() };
+        assert_eq!(store.search_logs(&window).unwrap().len(), 1);
+        let window = LogQuery { to: Some(base + SECOND), limit: 10, ..LogQuery::default() };
+        assert_eq!(store.search_logs(&window).unwrap().len(), 2);
+        let one = LogQuery { limit: 1, ..LogQuery::default() };
+        assert_eq!(store.search_logs(&one).unwrap()[0].time, base + 60 * SECOND);
+
+        let bad =
+            store.search_logs(&LogQuery { query: "severity:(ERROR".into(), ..LogQuery::default() });
+        assert!(matches!(bad, Err(StoreError::Query(_))), "{bad:?}");
+        let unknown =
+            store.search_logs(&LogQuery { query: "nosuchfield:x".into(), ..LogQuery::default() });
+        assert!(
+            matches!(unknown, Err(StoreError::Query(ref m)) if m.contains("nosuchfield")),
+            "{unknown:?}"
+        );
+
+        // Logs live beside spans, in their own partitions, and survive a reopen.
+        assert!(store.partition_ranges().is_empty());
+        assert_eq!(store.log_partition_ranges().len(), 1);
+        store.close().unwrap();
+        let reader = Store::open_read_only(&dir).unwrap();
+        assert_eq!(reader.search_logs(&LogQuery::default()).unwrap().len(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_record_without_a_time_is_filed_when_it_arrives_and_old_ones_expire() {
+        let dir = temp_dir();
+        let store = Store::open(&config(&dir)).unwrap();
+        let mut timeless = record(0, SeverityNumber::Info, "INFO", "no clock here");
+        timeless.observed_time_unix_nano = 0;
+        let old =
+            record(now_unix_nanos() - 100 * 3600 * SECOND, SeverityNumber::Info, "INFO", "ancient");
+        let request =
+            ExportLogsServiceRequest { resource_logs: vec![logs("svc", vec![timeless, old])] };
+        let before = now_unix_nanos();
+        let outcome = store.ingest_logs(&request).unwrap();
+        assert_eq!((outcome.stored, outcome.expired), (1, 1));
+        store.commit().unwrap();
+        let found =
+            store.search_logs(&LogQuery { query: "clock".into(), ..LogQuery::default() }).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(found[0].time >= before);
+        let kept = &found[0].record.scope_logs[0].log_records[0];
+        assert_eq!(kept.time_unix_nano, 0, "the record's own time stays unset");
+        assert_eq!(kept.observed_time_unix_nano, found[0].time);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -4,6 +4,7 @@ pub mod attributes;
 pub mod conventions;
 pub mod grouping;
 pub mod json;
+pub mod logs_model;
 pub mod model;
 pub mod proto;
 pub(crate) mod validity;
