@@ -128,7 +128,7 @@ fn tag<'a>(key: &'a str, value: Option<AnyValueView<'a>>) -> Tag<'a> {
         Some(AnyValueView::Double(d)) => TagValue::Double(d),
         Some(AnyValueView::Bytes(b)) => TagValue::Binary(b),
         Some(v @ (AnyValueView::Array(_) | AnyValueView::KvList(_))) => {
-            let mut out = Vec::new();
+            let mut out = Vec::with_capacity(64);
             json_text(&mut out, &v);
             TagValue::Str(Cow::Owned(String::from_utf8(out).unwrap_or_default()))
         }

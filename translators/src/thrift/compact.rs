@@ -345,11 +345,23 @@ impl CompactWriter {
 
     #[inline]
     fn varint(&mut self, mut n: u64) {
-        while n >= 0x80 {
-            self.buf.push((n as u8) | 0x80);
-            n >>= 7;
+        if n < 0x80 {
+            self.buf.push(n as u8);
+            return;
         }
-        self.buf.push(n as u8);
+        // Encoded into a fixed 10-byte block, appended whole and cut back: one capacity
+        // check and a fixed-size copy instead of a push per byte.
+        let mut block = [0u8; 10];
+        let mut len = 0;
+        while n >= 0x80 {
+            block[len] = (n as u8) | 0x80;
+            n >>= 7;
+            len += 1;
+        }
+        block[len] = n as u8;
+        let end = self.buf.len() + len + 1;
+        self.buf.extend_from_slice(&block);
+        self.buf.truncate(end);
     }
 
     #[inline]

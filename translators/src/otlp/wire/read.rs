@@ -323,10 +323,14 @@ impl Validator<'_> {
                         self.needs_merge = true;
                     }
                     // An attribute of the usual shape is checked here, without a call.
-                    let checked = inner == Msg::KeyValue
-                        && ctx > 1
-                        && split_key_value(body)
-                            .is_some_and(|(k, v)| is_utf8(k) && valid_single_scalar(v));
+                    let checked = ctx > 1
+                        && match inner {
+                            Msg::KeyValue => split_key_value(body)
+                                .is_some_and(|(k, v)| is_utf8(k) && valid_single_scalar(v)),
+                            // An array element holding one scalar.
+                            Msg::AnyValue => valid_single_scalar(body),
+                            _ => false,
+                        };
                     if !checked {
                         self.message(inner, pos - body.len(), pos, ctx - 1)?;
                     }
