@@ -21,6 +21,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use translators::otlp::model::any_value::Value;
 
+// As in the `otelbridge` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SERVICES: u64 = 20;
 const HOURS: u64 = 10;
 const BATCH: usize = 100;

@@ -384,6 +384,19 @@ fn query_unescape(s: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn store_errors_answer_500_in_jaeger_shape() {
+        let response = ApiError::Store(StoreError::ReadOnly).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"data": null, "total": 0, "limit": 0, "offset": 0,
+                "errors": [{"code": 500, "msg": "the store is open read-only"}]})
+        );
+    }
+
     #[test]
     fn unescapes_like_go() {
         assert_eq!(query_unescape("my+svc%2Fa").as_deref(), Some("my svc/a"));

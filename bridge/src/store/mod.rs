@@ -253,11 +253,12 @@ impl Store {
             let resource_bytes = resource.encode_to_vec();
             for ss in &rs.scope_spans {
                 let scope = ss.scope.as_ref().unwrap_or(&default_scope);
+                let scope_bytes = scope.encode_to_vec();
                 let ctx = SpanContext {
                     resource,
                     scope,
-                    resource_bytes: resource_bytes.clone(),
-                    scope_bytes: scope.encode_to_vec(),
+                    resource_bytes: &resource_bytes,
+                    scope_bytes: &scope_bytes,
                     resource_schema_url: &rs.schema_url,
                     scope_schema_url: &ss.schema_url,
                 };

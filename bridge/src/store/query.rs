@@ -347,7 +347,7 @@ impl Store {
                     }
                 }
                 TagFilter::KeyOrEvent(word) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, text(f.tag_keys, word)),
+                    (Occur::Should, key_present(f.tags, word)),
                     (Occur::Should, text(f.event_names, schema::truncate(word))),
                 ])),
             });
@@ -363,6 +363,15 @@ impl Store {
         }
         Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect()))
     }
+}
+
+/// Tags are indexed as `key=value`: a key is present when a term falls in `key=` .. `key>` ('>' follows '='
+/// in ASCII).
+fn key_present(field: Field, key: &str) -> Box<dyn Query> {
+    Box::new(RangeQuery::new(
+        Bound::Included(Term::from_field_text(field, &format!("{key}="))),
+        Bound::Excluded(Term::from_field_text(field, &format!("{key}>"))),
+    ))
 }
 
 fn u64_range(field: Field, min: Option<u64>, max: Option<u64>) -> Box<dyn Query> {
