@@ -26,6 +26,10 @@ enum Command {
     Translate(commands::translate::TranslateArgs),
     /// Send spans at a fixed rate to a bridge and report loss, CPU % and RSS (a testbed load generator).
     Loadgen(Box<commands::loadgen::LoadgenArgs>),
+    /// Search the embedded store: `search traces` (table or --json), `search logs` (not stored yet).
+    Search(commands::search::SearchArgs),
+    /// Write the store's traces matching a search in any `translate` format.
+    Export(Box<commands::export::ExportArgs>),
 }
 
 fn main() -> ExitCode {
@@ -35,5 +39,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Translate(args) => commands::translate::run(args),
         Command::Loadgen(args) => commands::loadgen::run(*args),
+        Command::Search(args) => commands::search::run(args),
+        Command::Export(args) => commands::export::run(*args),
     }
 }
