@@ -10,6 +10,7 @@ pub mod format;
 pub mod ids;
 pub mod jaeger;
 pub mod otlp;
+pub mod prometheus;
 pub mod thrift;
 pub mod zipkin;
 
