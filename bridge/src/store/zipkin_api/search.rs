@@ -1,0 +1,419 @@
+//! Zipkin's trace search (`/api/v2/traces`) over the store, with Zipkin's semantics rather than Jaeger's.
+//!
+//! Zipkin (`QueryRequest.test`) matches a trace when its root started in the window and, among the spans of
+//! `serviceName`, SOME span has the span name, some span the remote service, some span each annotation query
+//! term and some span the duration — not necessarily the same span (Jaeger wants one span meeting all). So the
+//! index only narrows the candidates (spans of the service in the window, plus at most one condition that a
+//! single span of the service must meet anyway); every candidate trace is then translated to Zipkin spans and
+//! tested with Zipkin's rules. Names compare lower-cased, as Zipkin lower-cases them on ingest.
+
+use super::super::query::TraceId;
+use super::super::{Store, StoreError};
+use std::collections::HashSet;
+use std::ops::Bound;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Order, Searcher, Term};
+use translators::zipkin::model::{self, Kind};
+use translators::ExportTraceServiceRequest;
+
+/// A parsed `/api/v2/traces` request (Zipkin's `QueryRequest`): names lower-cased, empty ones absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZipkinQuery {
+    /// `serviceName`: constrains every other condition to this service's spans.
+    pub service: Option<String>,
+    /// `remoteServiceName`.
+    pub remote_service: Option<String>,
+    /// `spanName` (`all` means none).
+    pub span_name: Option<String>,
+    /// `annotationQuery` terms in order: `(key, "")` is a tag key or an annotation value, `(key, value)` a tag.
+    pub annotations: Vec<(String, String)>,
+    /// `minDuration`, µs.
+    pub min_duration: Option<i64>,
+    /// `maxDuration`, µs (only with `minDuration`).
+    pub max_duration: Option<i64>,
+    /// `endTs`, ms since the epoch.
+    pub end_ts: i64,
+    /// `lookback`, ms.
+    pub lookback: i64,
+    /// `limit`: at most this many traces.
+    pub limit: usize,
+}
+
+/// Parses Zipkin's `annotationQuery` (`error and http.method=GET`) as `QueryRequest.parseAnnotationQuery`
+/// does: terms split on ` and `, trimmed; a key alone never replaces an earlier `key=value`, a `key=value`
+/// replaces an earlier value of the key in place.
+pub fn parse_annotation_query(text: &str) -> Vec<(String, String)> {
+    let mut terms: Vec<(String, String)> = Vec::new();
+    if text.is_empty() {
+        return terms;
+    }
+    for term in text.splitn(100, " and ") {
+        match term.find('=') {
+            None => {
+                let key = term.trim();
+                if !terms.iter().any(|(k, _)| k == key) {
+                    terms.push((key.to_owned(), String::new()));
+                }
+            }
+            Some(at) => {
+                let key = term[..at].trim();
+                let value = term[at + 1..].trim().to_owned();
+                match terms.iter_mut().find(|(k, _)| k == key) {
+                    Some(entry) => entry.1 = value,
+                    None => terms.push((key.to_owned(), value)),
+                }
+            }
+        }
+    }
+    terms
+}
+
+impl ZipkinQuery {
+    /// The window's bounds in ns, as Zipkin compares span timestamps: truncated to the millisecond, between
+    /// `endTs − lookback` and `endTs` inclusive.
+    fn window_ns(&self) -> (u64, u64) {
+        let begin = self.end_ts.saturating_sub(self.lookback).max(0) as u64;
+        let end = self.end_ts.max(0) as u64;
+        (begin.saturating_mul(1_000_000), end.saturating_mul(1_000_000).saturating_add(999_999))
+    }
+
+    /// Zipkin's `QueryRequest.test`: does this trace (its Zipkin spans, names lower-cased) match?
+    pub fn test(&self, spans: &[model::Span]) -> bool {
+        // The root's timestamp, else the earliest.
+        let mut timestamp = 0u64;
+        for span in spans {
+            if span.timestamp == 0 {
+                continue;
+            }
+            if span.parent_id.is_empty() {
+                timestamp = span.timestamp;
+                break;
+            }
+            if timestamp == 0 || timestamp > span.timestamp {
+                timestamp = span.timestamp;
+            }
+        }
+        let begin_us = i128::from(self.end_ts - self.lookback) * 1000;
+        let end_us = i128::from(self.end_ts) * 1000;
+        let ts = i128::from(timestamp);
+        if timestamp == 0 || ts < begin_us || ts > end_us {
+            return false;
+        }
+        let mut duration_ok = self.min_duration.is_none() && self.max_duration.is_none();
+        let mut service_seen = self.service.is_none();
+        let mut remote_left = self.remote_service.as_deref();
+        let mut name_left = self.span_name.as_deref();
+        let mut annotations_left: Vec<&(String, String)> = self.annotations.iter().collect();
+        for span in spans {
+            if let Some(service) = &self.service {
+                if local_service(span) != Some(service.as_str()) {
+                    continue;
+                }
+            }
+            service_seen = true;
+            for annotation in &span.annotations {
+                annotations_left.retain(|(k, v)| !(v.is_empty() && *k == annotation.value));
+            }
+            for tag in &span.tags {
+                annotations_left
+                    .retain(|(k, v)| !(*k == tag.key && (v.is_empty() || *v == tag.value)));
+            }
+            if remote_left.is_some() && remote_left == remote_service(span) {
+                remote_left = None;
+            }
+            if name_left.is_some_and(|n| n == span.name) {
+                name_left = None;
+            }
+            if !duration_ok {
+                let d = span.duration as i64;
+                duration_ok = match (self.min_duration, self.max_duration) {
+                    (Some(min), Some(max)) => d >= min && d <= max,
+                    (Some(min), None) => d >= min,
+                    _ => false,
+                };
+            }
+        }
+        service_seen
+            && remote_left.is_none()
+            && name_left.is_none()
+            && annotations_left.is_empty()
+            && duration_ok
+    }
+}
+
+/// `localEndpoint.serviceName`, if any.
+pub fn local_service(span: &model::Span) -> Option<&str> {
+    span.local_endpoint.as_ref().map(|e| e.service_name.as_str()).filter(|s| !s.is_empty())
+}
+
+/// `remoteEndpoint.serviceName`, if any.
+pub fn remote_service(span: &model::Span) -> Option<&str> {
+    span.remote_endpoint.as_ref().map(|e| e.service_name.as_str()).filter(|s| !s.is_empty())
+}
+
+/// The kind, `None` when unset.
+pub fn kind(span: &model::Span) -> Option<Kind> {
+    Kind::try_from(span.kind).ok().filter(|k| *k != Kind::Unspecified)
+}
+
+/// A trace as Zipkin spans, with span and service names lower-cased as Zipkin stores them.
+pub fn zipkin_spans(request: &ExportTraceServiceRequest) -> Vec<model::Span> {
+    let (mut spans, _rejected) = translators::zipkin::from_otlp::otlp_to_spans(request);
+    for span in &mut spans {
+        span.name = span.name.to_lowercase();
+        for endpoint in [&mut span.local_endpoint, &mut span.remote_endpoint].into_iter().flatten()
+        {
+            endpoint.service_name = endpoint.service_name.to_lowercase();
+        }
+    }
+    spans
+}
+
+/// The one condition the index checks besides service and window (a single span must meet it).
+#[derive(Debug, Clone)]
+enum Narrowing {
+    None,
+    /// The span has one of these names (the stored spellings of the lower-cased `spanName`).
+    Names(Vec<String>),
+    /// The span's duration is in this range (ns).
+    Duration(Option<u64>, Option<u64>),
+}
+
+/// How many candidate traces are fetched and tested at once.
+const TEST_BATCH: usize = 64;
+
+impl Store {
+    /// The stored spellings of a lower-cased service name (Zipkin compares names lower-cased; the store keeps
+    /// them as sent).
+    pub(crate) fn service_spellings(&self, lower: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.services()?.into_iter().filter(|s| s.to_lowercase() == lower).collect())
+    }
+
+    /// The span names of `services` whose lower-case form is `lower`.
+    fn span_name_spellings(
+        &self,
+        services: &[String],
+        lower: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        for service in services {
+            for op in self.operations(service, None)? {
+                if op.name.to_lowercase() == lower && !names.contains(&op.name) {
+                    names.push(op.name);
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    /// `/api/v2/traces`: the traces matching `query` by Zipkin's rules, as Zipkin spans, newest first.
+    pub(crate) fn zipkin_find_traces(
+        &self,
+        query: &ZipkinQuery,
+    ) -> Result<Vec<(TraceId, Vec<model::Span>)>, StoreError> {
+        let services = match &query.service {
+            Some(lower) => {
+                let spellings = self.service_spellings(lower)?;
+                if spellings.is_empty() {
+                    return Ok(Vec::new());
+                }
+                Some(spellings)
+            }
+            None => None,
+        };
+        let narrowing = if let Some(lower) = &query.span_name {
+            let names = match &services {
+                Some(services) => self.span_name_spellings(services, lower)?,
+                None => self.span_name_spellings(&self.services()?, lower)?,
+            };
+            if names.is_empty() {
+                return Ok(Vec::new());
+            }
+            Narrowing::Names(names)
+        } else if query.min_duration.is_some() {
+            // Zipkin's µs are the ns duration rounded somehow: widen by a µs each way.
+            let min = query.min_duration.map(|us| (us.max(1) as u64 - 1) * 1000 + 1);
+            let max = query.max_duration.map(|us| (us.max(0) as u64 + 1) * 1000 - 1);
+            Narrowing::Duration(min, max)
+        } else {
+            Narrowing::None
+        };
+        let (from, to) = query.window_ns();
+        let index_query = self.zipkin_candidate_query(services.as_deref(), &narrowing, from, to);
+
+        let mut found: Vec<(TraceId, Vec<model::Span>)> = Vec::new();
+        let mut tested: HashSet<TraceId> = HashSet::new();
+        let mut want = query.limit.saturating_mul(16).max(256);
+        loop {
+            let (candidates, exhausted) =
+                self.candidate_trace_ids(&*index_query, from, to, want)?;
+            let fresh: Vec<TraceId> =
+                candidates.into_iter().filter(|id| tested.insert(*id)).collect();
+            for batch in fresh.chunks(TEST_BATCH) {
+                for (id, request) in self.traces(batch)? {
+                    let spans = zipkin_spans(&request);
+                    if query.test(&spans) {
+                        found.push((id, spans));
+                        if found.len() == query.limit {
+                            break;
+                        }
+                    }
+                }
+                if found.len() >= query.limit {
+                    break;
+                }
+            }
+            if exhausted || found.len() >= query.limit {
+                break;
+            }
+            want = want.saturating_mul(4);
+        }
+        // Zipkin orders by the newest span timestamp (ms) in the window, then by trace id, descending.
+        let (begin_ms, end_ms) = (query.end_ts - query.lookback, query.end_ts);
+        let key = |spans: &[model::Span]| {
+            spans
+                .iter()
+                .map(|s| (s.timestamp / 1000) as i64)
+                .filter(|ms| *ms >= begin_ms && *ms <= end_ms)
+                .max()
+                .unwrap_or(0)
+        };
+        found.sort_by_cached_key(|(id, spans)| {
+            (std::cmp::Reverse(key(spans)), std::cmp::Reverse(low_half(id)))
+        });
+        Ok(found)
+    }
+
+    fn zipkin_candidate_query(
+        &self,
+        services: Option<&[String]>,
+        narrowing: &Narrowing,
+        from: u64,
+        to: u64,
+    ) -> Box<dyn Query> {
+        let f = self.fields();
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                values
+                    .iter()
+                    .map(|v| {
+                        let term = Term::from_field_text(field, v);
+                        (
+                            Occur::Should,
+                            Box::new(TermQuery::new(term, IndexRecordOption::Basic))
+                                as Box<dyn Query>,
+                        )
+                    })
+                    .collect(),
+            ))
+        };
+        let range = |field: Field, min: Option<u64>, max: Option<u64>| -> Box<dyn Query> {
+            let lower = Bound::Included(Term::from_field_u64(field, min.unwrap_or(0)));
+            let upper =
+                max.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_u64(field, v)));
+            Box::new(RangeQuery::new(lower, upper))
+        };
+        let mut must: Vec<Box<dyn Query>> = vec![range(f.start, Some(from), Some(to))];
+        if let Some(services) = services {
+            must.push(any_of(f.service, services));
+        }
+        match narrowing {
+            Narrowing::None => {}
+            Narrowing::Names(names) => must.push(any_of(f.name, names)),
+            Narrowing::Duration(min, max) => must.push(range(f.duration, *min, *max)),
+        }
+        Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect()))
+    }
+
+    /// The distinct trace ids of the `want` most recent spans matching `query`, most recent first, and
+    /// whether those were all the matching spans.
+    fn candidate_trace_ids(
+        &self,
+        query: &dyn Query,
+        from: u64,
+        to: u64,
+        want: usize,
+    ) -> Result<(Vec<TraceId>, bool), StoreError> {
+        let mut ids = Vec::new();
+        let mut seen = HashSet::new();
+        let mut taken = 0usize;
+        // Partitions are disjoint in time and come newest first.
+        for partition in self.partitions_between(Some(from), Some(to)) {
+            let searcher = partition.reader.searcher();
+            let hits: Vec<(u64, DocAddress)> = searcher.search(
+                query,
+                &TopDocs::with_limit(want - taken).order_by_fast_field::<u64>("start", Order::Desc),
+            )?;
+            taken += hits.len();
+            for (_, address) in hits {
+                let id = fast_trace_id(&searcher, address)?;
+                if seen.insert(id) {
+                    ids.push(id);
+                }
+            }
+            if taken >= want {
+                return Ok((ids, false));
+            }
+        }
+        Ok((ids, true))
+    }
+
+    /// The distinct ids of the traces with a span that started in `[from, to]` (ns).
+    pub(crate) fn trace_ids_between(&self, from: u64, to: u64) -> Result<Vec<TraceId>, StoreError> {
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        for summary in self.span_summaries(from, to)? {
+            if seen.insert(summary.trace_id) {
+                ids.push(summary.trace_id);
+            }
+        }
+        Ok(ids)
+    }
+}
+
+fn low_half(id: &TraceId) -> [u8; 8] {
+    let mut low = [0u8; 8];
+    low.copy_from_slice(&id[8..]);
+    low
+}
+
+/// A document's trace id from the fast column.
+fn fast_trace_id(searcher: &Searcher, address: DocAddress) -> Result<TraceId, StoreError> {
+    let column =
+        searcher.segment_reader(address.segment_ord).fast_fields().bytes("trace_id")?.ok_or_else(
+            || {
+                StoreError::Index(tantivy::TantivyError::SchemaError(
+                    "fast field trace_id missing".into(),
+                ))
+            },
+        )?;
+    let mut buf = Vec::new();
+    if let Some(ord) = column.term_ords(address.doc_id).next() {
+        column.ord_to_bytes(ord, &mut buf).map_err(|e| StoreError::Index(e.into()))?;
+    }
+    Ok(translators::ids::widen_trace_id(&buf).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn annotation_queries_parse_as_zipkin_parses_them() {
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        assert_eq!(
+            parse_annotation_query("error and http.status_code=504"),
+            pairs(&[("error", ""), ("http.status_code", "504")])
+        );
+        // A later key=value replaces in place; a later bare key does not.
+        assert_eq!(
+            parse_annotation_query("a=1 and b and a=2 and b and  c = x=y "),
+            pairs(&[("a", "2"), ("b", ""), ("c", "x=y")])
+        );
+        assert_eq!(parse_annotation_query(""), pairs(&[]));
+    }
+}
