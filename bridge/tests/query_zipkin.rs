@@ -242,3 +242,320 @@ async fn every_recorded_zipkin_answer_is_matched() {
         failures.join("\n")
     );
 }
+
+mod own_data {
+    //! Zipkin semantics the recordings do not exercise, on spans sent over OTLP (which keeps names' case).
+
+    use otelbridge::store::now_unix_nanos;
+    use prost::Message as _;
+    use serde_json::{json, Value};
+    use std::time::{Duration, Instant};
+    use translators::otlp::attributes::string;
+    use translators::otlp::model::span::SpanKind;
+    use translators::otlp::model::{
+        ExportTraceServiceRequest, Resource, ResourceSpans, ScopeSpans, Span,
+    };
+
+    struct Spec {
+        trace: u8,
+        id: u8,
+        parent: u8,
+        service: &'static str,
+        name: &'static str,
+        kind: SpanKind,
+        start_ms: u64,
+        duration_ms: u64,
+        attributes: &'static [(&'static str, &'static str)],
+    }
+
+    fn request(specs: &[Spec], base_ns: u64) -> ExportTraceServiceRequest {
+        let resource_spans = specs
+            .iter()
+            .map(|s| ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![string("service.name", s.service)],
+                    dropped_attributes_count: 0,
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        trace_id: vec![s.trace; 16],
+                        span_id: vec![s.id; 8],
+                        parent_span_id: if s.parent == 0 { vec![] } else { vec![s.parent; 8] },
+                        name: s.name.into(),
+                        kind: s.kind as i32,
+                        start_time_unix_nano: base_ns + s.start_ms * 1_000_000,
+                        end_time_unix_nano: base_ns + (s.start_ms + s.duration_ms) * 1_000_000,
+                        attributes: s.attributes.iter().map(|(k, v)| string(*k, *v)).collect(),
+                        ..Span::default()
+                    }],
+                    ..ScopeSpans::default()
+                }],
+                schema_url: String::new(),
+            })
+            .collect();
+        ExportTraceServiceRequest { resource_spans }
+    }
+
+    fn hex(trace: u8) -> String {
+        format!("{trace:02x}").repeat(16)
+    }
+
+    /// The trace ids of a `/api/v2/traces` answer, in order.
+    fn ids(answer: &Value) -> Vec<String> {
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t[0]["traceId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn names_compare_lower_cased_and_conditions_may_hold_on_different_spans() {
+        let dir = super::temp_dir("own");
+        let tree = json!({
+            "receivers": {
+                "zipkin": { "endpoint": "127.0.0.1:0" },
+                "otlp": { "protocols": { "http": { "endpoint": "127.0.0.1:0" } } },
+            },
+            "exporters": { "store": {
+                "data_dir": dir, "commit_interval": "100ms", "retention": "100000h", "jaeger_query": null,
+            } },
+            "pipelines": { "traces": { "receivers": ["zipkin", "otlp"], "exporters": ["store"] } },
+            "service": { "admin": { "endpoint": "127.0.0.1:0" } },
+        });
+        let config = otelbridge::config::from_tree(tree).unwrap();
+        let running = otelbridge::service::start(config).await.unwrap();
+        let zipkin = running.address("zipkin", "http").unwrap();
+        let otlp = running.address("otlp", "http").unwrap();
+        let client = reqwest::Client::new();
+
+        let now_ms = now_unix_nanos() / 1_000_000;
+        let base = (now_ms - 600_000) * 1_000_000; // ten minutes ago
+        use SpanKind::{Client, Internal, Server};
+        let gold: &[(&str, &str)] = &[("customer.tier", "gold")];
+        let mut specs = vec![
+            // A: the gold tag and the 300 ms duration are on different spans of the service.
+            Spec {
+                trace: 0xa1,
+                id: 1,
+                parent: 0,
+                service: "Frontend-Web",
+                name: "GET /Users",
+                kind: Server,
+                start_ms: 0,
+                duration_ms: 10,
+                attributes: gold,
+            },
+            Spec {
+                trace: 0xa1,
+                id: 2,
+                parent: 1,
+                service: "Frontend-Web",
+                name: "Render",
+                kind: Internal,
+                start_ms: 1,
+                duration_ms: 300,
+                attributes: &[],
+            },
+            Spec {
+                trace: 0xa1,
+                id: 3,
+                parent: 1,
+                service: "Frontend-Web",
+                name: "Lookup",
+                kind: Client,
+                start_ms: 2,
+                duration_ms: 2,
+                attributes: &[("peer.service", "Users-DB")],
+            },
+            // B: one span has both.
+            Spec {
+                trace: 0xb2,
+                id: 1,
+                parent: 0,
+                service: "Frontend-Web",
+                name: "GET /Users",
+                kind: Server,
+                start_ms: 1000,
+                duration_ms: 300,
+                attributes: gold,
+            },
+            // C: the gold, long span belongs to another service.
+            Spec {
+                trace: 0xc3,
+                id: 1,
+                parent: 0,
+                service: "Frontend-Web",
+                name: "GET /users",
+                kind: Server,
+                start_ms: 2000,
+                duration_ms: 5,
+                attributes: &[("customer.tier", "silver")],
+            },
+            Spec {
+                trace: 0xc3,
+                id: 2,
+                parent: 1,
+                service: "Other",
+                name: "Work",
+                kind: Server,
+                start_ms: 2001,
+                duration_ms: 400,
+                attributes: gold,
+            },
+            // D: two days old, outside the default one-day lookback.
+            Spec {
+                trace: 0xd4,
+                id: 1,
+                parent: 0,
+                service: "Old",
+                name: "Nightly",
+                kind: Server,
+                start_ms: 0,
+                duration_ms: 1,
+                attributes: &[],
+            },
+        ];
+        let old = specs.pop().unwrap();
+        let mut body = request(&specs, base).encode_to_vec();
+        body.extend(request(&[old], base - 2 * 86_400_000_000_000).encode_to_vec());
+        // 300 one-span traces of `bulk`, 1 ms apart; the 5 oldest carry `rare`.
+        let bulk: Vec<Spec> = (0..300u64)
+            .map(|i| Spec {
+                trace: 0,
+                id: 1,
+                parent: 0,
+                service: "bulk",
+                name: "tick",
+                kind: Server,
+                start_ms: 5000 + i,
+                duration_ms: 1,
+                attributes: if i < 5 { &[("rare", "yes")] } else { &[] },
+            })
+            .collect();
+        let mut bulk_request = request(&bulk, base);
+        for (i, rs) in bulk_request.resource_spans.iter_mut().enumerate() {
+            let id = [&[0xee; 14][..], &(i as u16).to_be_bytes()[..]].concat();
+            rs.scope_spans[0].spans[0].trace_id = id;
+        }
+        for payload in [body, bulk_request.encode_to_vec()] {
+            let answer = client
+                .post(format!("http://{otlp}/v1/traces"))
+                .header("content-type", "application/x-protobuf")
+                .body(payload)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+        }
+        let get = |path: String| {
+            let client = client.clone();
+            async move {
+                let response = client.get(format!("http://{zipkin}{path}")).send().await.unwrap();
+                let status = response.status().as_u16();
+                (status, response.text().await.unwrap())
+            }
+        };
+        let get_json = |path: &str| {
+            let get = get.clone();
+            let path = path.to_owned();
+            async move {
+                let (status, text) = get(path.clone()).await;
+                assert_eq!(status, 200, "{path}: {text}");
+                serde_json::from_str::<Value>(&text).unwrap()
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while get_json("/api/v2/services").await != json!(["bulk", "frontend-web", "old", "other"])
+        {
+            assert!(Instant::now() < deadline, "spans never became queryable");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+
+        assert_eq!(
+            get_json("/api/v2/spans?serviceName=FRONTEND-WEB").await,
+            json!(["get /users", "lookup", "render"])
+        );
+        assert_eq!(
+            get_json("/api/v2/remoteServices?serviceName=Frontend-Web").await,
+            json!(["users-db"])
+        );
+        // Zipkin's rule: some span of the service has the tag, some span the duration. Jaeger's rule (one span
+        // meets both) would find B alone; C's gold, long span is another service's.
+        let found =
+            get_json("/api/v2/traces?serviceName=frontend-web&annotationQuery=customer.tier%3Dgold&minDuration=200000").await;
+        assert_eq!(ids(&found), [hex(0xb2), hex(0xa1)]);
+        let found = get_json("/api/v2/traces?serviceName=Frontend-Web&spanName=GET%20/USERS").await;
+        assert_eq!(ids(&found), [hex(0xc3), hex(0xb2), hex(0xa1)]);
+        // Answers carry Zipkin's lower-cased names.
+        let a = &found[2];
+        let names: Vec<&str> =
+            a.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["get /users", "render", "lookup"]);
+        assert_eq!(a[0]["localEndpoint"]["serviceName"], "frontend-web");
+        assert_eq!(a[2]["remoteEndpoint"]["serviceName"], "users-db");
+        assert_eq!(a[0]["timestamp"].as_u64().unwrap(), base / 1000);
+        assert_eq!(a[1]["duration"], 300_000);
+        assert_eq!(
+            ids(&get_json("/api/v2/traces?serviceName=frontend-web&remoteServiceName=USERS-DB")
+                .await),
+            [hex(0xa1)]
+        );
+        // Without a service, any span counts.
+        assert_eq!(
+            ids(&get_json("/api/v2/traces?annotationQuery=customer.tier%3Dgold&spanName=work")
+                .await),
+            [hex(0xc3)]
+        );
+        // Defaults: endTs now, lookback one day, limit 10.
+        assert_eq!(get_json("/api/v2/traces?serviceName=old").await, json!([]));
+        let window = format!("endTs={now_ms}&lookback={}", 3 * 86_400_000);
+        assert_eq!(
+            ids(&get_json(&format!("/api/v2/traces?serviceName=old&{window}")).await),
+            [hex(0xd4)]
+        );
+        assert_eq!(get_json("/api/v2/traces?serviceName=bulk").await.as_array().unwrap().len(), 10);
+        // Past the first batch of candidates: the 5 oldest of 300 traces, newest first.
+        let bulk_id = |i: u16| format!("{}{i:04x}", "ee".repeat(14));
+        assert_eq!(
+            ids(&get_json("/api/v2/traces?serviceName=bulk&annotationQuery=rare&limit=10").await),
+            (0..5).rev().map(bulk_id).collect::<Vec<_>>()
+        );
+        let many = get_json("/api/v2/traces?serviceName=bulk&limit=250").await;
+        assert_eq!(ids(&many), (50..300).rev().map(bulk_id).collect::<Vec<_>>());
+        // Dependencies: A's client names an uninstrumented service; C's server answers frontend-web.
+        assert_eq!(
+            get_json(&format!("/api/v2/dependencies?endTs={now_ms}")).await,
+            json!([
+                {"parent": "frontend-web", "child": "other", "callCount": 1},
+                {"parent": "frontend-web", "child": "users-db", "callCount": 1},
+            ])
+        );
+        // Zipkin's texts for bad parameters the recordings do not cover.
+        for (path, status, text) in [
+            ("/api/v2/traces?endTs=0".to_owned(), 400, "endTs <= 0".to_owned()),
+            ("/api/v2/traces?lookback=0".into(), 400, "lookback <= 0".into()),
+            ("/api/v2/traces?minDuration=0".into(), 400, "minDuration <= 0".into()),
+            (
+                "/api/v2/traces?minDuration=5&maxDuration=4".into(),
+                400,
+                "maxDuration < minDuration".into(),
+            ),
+            ("/api/v2/traceMany?traceIds=".into(), 400, "traceIds parameter is empty".into()),
+            (
+                format!("/api/v2/traceMany?traceIds={},{}", hex(0xa1), hex(0xa1)),
+                400,
+                format!("redundant traceId: {}", hex(0xa1)),
+            ),
+            ("/api/v2/dependencies?endTs=soon".into(), 400, "For input string: \"soon\"".into()),
+            ("/api/v2/dependencies?endTs=1&lookback=0".into(), 400, "lookback <= 0".into()),
+            ("/api/v2/trace/0000".into(), 400, "traceId is all zeros".into()),
+            ("/api/v2/trace/abc".into(), 404, "0000000000000abc not found".into()),
+        ] {
+            assert_eq!(get(path.clone()).await, (status, text), "{path}");
+        }
+        running.shutdown().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
