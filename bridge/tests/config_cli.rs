@@ -127,6 +127,46 @@ service:
 }
 
 #[test]
+fn store_settings_are_checked_like_every_exporter() {
+    let bad = r#"
+receivers: { otlp: {} }
+exporters:
+  store: { partitions: day, retention: soon, jaeger_query: { endpont: 127.0.0.1:1 } }
+  store/2: { partition: week, sending_queue: { queue_sise: 1 } }
+pipelines:
+  traces: { receivers: [otlp], exporters: [store, store/2] }
+"#;
+    let (_dir, path) = write("store.yaml", bad);
+    let out = validate(&path, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for expected in [
+        "error: exporters.store.jaeger_query.endpont: unknown field `endpont`",
+        "(did you mean `endpoint`?)",
+        "error: exporters.store/2.sending_queue.queue_sise: unknown field `queue_sise`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    // The store's own keys are typed after its queue and query settings: a second run shows them.
+    let fixed = bad.replace("endpont", "endpoint").replace("queue_sise", "queue_size");
+    let (_dir, path) = write("store2.yaml", &fixed);
+    let stderr = String::from_utf8_lossy(&validate(&path, &[]).stderr).to_string();
+    for expected in [
+        "error: exporters.store.partitions: unknown field `partitions`",
+        "(did you mean `partition`?)",
+        "error: exporters.store/2.partition: unknown variant `week`",
+    ] {
+        assert!(stderr.contains(expected), "missing {expected:?} in:\n{stderr}");
+    }
+    let good = "receivers: { otlp: {} }\nexporters:\n  store: { data_dir: /tmp/x, partition: day, retention: 24h, \
+                commit_interval: 1s, writer_memory: 32MiB, jaeger_query: null, zipkin_query: { enabled: false } }\n\
+                pipelines: { traces: { receivers: [otlp], exporters: [store] } }\n";
+    let (_dir, path) = write("good-store.yaml", good);
+    let out = validate(&path, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
 fn environment_overrides_the_file() {
     let (_dir, path) = write("good.yaml", GOOD_YAML);
     // A bad value through the environment must surface at its key path: proof the override applied.
