@@ -62,6 +62,8 @@ fn span(
 }
 
 fn request(service: &str, spans: Vec<Span>) -> ResourceSpans {
+    // One service states its schema versions: they come back too.
+    let schema = |url: &str| if service == "orders" { url.to_string() } else { String::new() };
     ResourceSpans {
         resource: Some(resource(service)),
         scope_spans: vec![ScopeSpans {
@@ -71,9 +73,9 @@ fn request(service: &str, spans: Vec<Span>) -> ResourceSpans {
                 ..Default::default()
             }),
             spans,
-            schema_url: String::new(),
+            schema_url: schema("https://opentelemetry.io/schemas/1.21.0"),
         }],
-        schema_url: String::new(),
+        schema_url: schema("https://opentelemetry.io/schemas/1.26.0"),
     }
 }
 

@@ -14,7 +14,6 @@ use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value as _};
 use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
-use translators::otlp::grouping::TracesBuilder;
 use translators::otlp::model::{ResourceSpans, Span};
 use translators::ExportTraceServiceRequest;
 
@@ -550,17 +549,38 @@ fn record_trace_id(record: &ResourceSpans) -> TraceId {
     record_span(record).map(|s| to_trace_id(&s.trace_id)).unwrap_or_default()
 }
 
-/// One trace's records back into one request, spans in start-time order.
+/// One trace's records back into one request, spans in start-time order, grouped by resource and scope (with
+/// their schema URLs, so a trace comes back as it was sent).
 fn assemble(mut records: Vec<ResourceSpans>) -> ExportTraceServiceRequest {
     records.sort_by_key(|r| {
         record_span(r).map(|s| (s.start_time_unix_nano, s.span_id.clone())).unwrap_or_default()
     });
-    let mut builder = TracesBuilder::new();
+    let mut out: Vec<ResourceSpans> = Vec::new();
     for record in records {
-        let resource = record.resource.unwrap_or_default();
+        let at = out
+            .iter()
+            .position(|rs| rs.resource == record.resource && rs.schema_url == record.schema_url);
+        let rs = match at {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(ResourceSpans {
+                    resource: record.resource.clone(),
+                    scope_spans: Vec::new(),
+                    schema_url: record.schema_url.clone(),
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
         for ss in record.scope_spans {
-            builder.push_many(resource.clone(), ss.scope.unwrap_or_default(), ss.spans);
+            match rs
+                .scope_spans
+                .iter_mut()
+                .find(|mine| mine.scope == ss.scope && mine.schema_url == ss.schema_url)
+            {
+                Some(mine) => mine.spans.extend(ss.spans),
+                None => rs.scope_spans.push(ss),
+            }
         }
     }
-    builder.finish()
+    ExportTraceServiceRequest { resource_spans: out }
 }
