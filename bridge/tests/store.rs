@@ -98,7 +98,13 @@ fn shop(base: u64) -> ExportTraceServiceRequest {
     }];
     let mut select = span(1, 4, Some(3), "SELECT", SpanKind::Client, base + 8 * MS, 30);
     select.attributes = vec![string("db.system", "postgresql")];
-    let health = span(2, 5, None, "GET /health", SpanKind::Server, base + SECOND, 2);
+    let mut health = span(2, 5, None, "GET /health", SpanKind::Server, base + SECOND, 2);
+    // The health check links to the checkout's root span.
+    health.links = vec![translators::otlp::model::span::Link {
+        trace_id: vec![1; 16],
+        span_id: vec![1; 8],
+        ..Default::default()
+    }];
     ExportTraceServiceRequest {
         resource_spans: vec![
             request("frontend", vec![checkout, call, health]),
@@ -164,6 +170,8 @@ fn traces_come_back_unchanged_and_searches_find_exactly_their_traces() {
     assert_eq!(traces[1].1, expected_trace(&sent, 2));
 
     assert_eq!(store.services().unwrap(), ["db", "frontend", "orders"]);
+    assert_eq!(store.traces_linking_to([1; 16]).unwrap(), [[2; 16]]);
+    assert!(store.traces_linking_to([2; 16]).unwrap().is_empty());
     let op = |name: &str, kind: &str| Operation { name: name.into(), kind: kind.into() };
     assert_eq!(
         store.operations("frontend", None).unwrap(),

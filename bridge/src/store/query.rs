@@ -193,6 +193,25 @@ impl Store {
             .collect())
     }
 
+    /// The ids of the traces with a span linking to a span of `trace` (a batch job's trace from the traces of
+    /// the requests it serves, a consumer's from its producer's).
+    pub fn traces_linking_to(&self, trace: TraceId) -> Result<Vec<TraceId>, StoreError> {
+        let f = self.fields();
+        let query = TermQuery::new(
+            Term::from_field_bytes(f.link_trace_id, &trace),
+            IndexRecordOption::Basic,
+        );
+        let mut found = BTreeSet::new();
+        for partition in self.partitions_between(None, None) {
+            let searcher = partition.reader.searcher();
+            let mut columns = TraceIdColumns::default();
+            for address in searcher.search(&query, &DocSetCollector)? {
+                found.insert(columns.trace_id(&searcher, address)?);
+            }
+        }
+        Ok(found.into_iter().collect())
+    }
+
     /// [`find_trace_ids`](Self::find_trace_ids) then [`traces`](Self::traces).
     pub fn find_traces(
         &self,

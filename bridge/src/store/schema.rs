@@ -53,6 +53,8 @@ pub(crate) struct SpanFields {
     pub event_names: Field,
     /// `service␟peer`: the span's remote service (`peer.service`), fast for dependency links.
     pub remote_service: Field,
+    /// The trace ids (16 bytes) of the span's links, so the traces that link to a trace can be found.
+    pub link_trace_id: Field,
     /// The span as a protobuf `ResourceSpans` holding its resource, its scope and the span alone.
     pub record: Field,
 }
@@ -77,6 +79,8 @@ impl SpanFields {
             event_tags: b.add_text_field("event_tags", STRING),
             event_names: b.add_text_field("event_names", STRING),
             remote_service: b.add_text_field("remote_service", STRING | FAST),
+            link_trace_id: b
+                .add_bytes_field("link_trace_id", BytesOptions::default().set_indexed()),
             record: b.add_bytes_field("record", BytesOptions::default().set_stored()),
             schema: b.build(),
         }
@@ -170,6 +174,11 @@ pub(crate) fn span_document(f: &SpanFields, ctx: &SpanContext<'_>, span: &Span) 
     }
     if let Some(peer) = translators::otlp::attributes::get_str(&span.attributes, "peer.service") {
         doc.add_text(f.remote_service, format!("{service}{SEP}{peer}"));
+    }
+    for link in &span.links {
+        if let Some(id) = translators::ids::widen_trace_id(&link.trace_id) {
+            doc.add_bytes(f.link_trace_id, &id);
+        }
     }
     doc.add_bytes(f.record, &record_bytes(ctx, span));
     doc

@@ -88,6 +88,8 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/v2/trace/{trace_id}", get(trace))
         .route("/api/v2/traceMany", get(trace_many))
         .route("/api/v2/dependencies", get(dependencies))
+        .route("/api/v2/autocompleteKeys", get(autocomplete_keys))
+        .route("/api/v2/autocompleteValues", get(autocomplete_values))
         .with_state(store)
 }
 
@@ -180,6 +182,18 @@ async fn remote_services(
     })
     .await?;
     Ok(json(&lower_sorted(names)))
+}
+
+/// `/api/v2/autocompleteKeys`: the tag keys the UI offers values for. Zipkin lists its configured
+/// `autocomplete-keys`, none by default; the store configures none either. (The Zipkin UI calls this on load.)
+async fn autocomplete_keys() -> Response {
+    json(&Vec::<String>::new())
+}
+
+/// `/api/v2/autocompleteValues?key=`: the values of an autocomplete key; none, as no key is configured.
+async fn autocomplete_values(Query(params): Query<Vec<(String, String)>>) -> Answer {
+    Params(params).required("key")?;
+    Ok(json(&Vec::<String>::new()))
 }
 
 /// Reads `/api/v2/traces` parameters as Zipkin does: numbers parsed first (in its parameter order), then

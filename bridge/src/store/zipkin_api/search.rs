@@ -226,14 +226,19 @@ impl Store {
         let narrowing = if let Some(lower) = &query.span_name {
             let names = match &services {
                 Some(services) => self.span_name_spellings(services, lower)?,
-                None => self.span_name_spellings(&self.services()?, lower)?,
+                None => {
+                    // Every service, and spans without one.
+                    let mut all = self.services()?;
+                    all.push(String::new());
+                    self.span_name_spellings(&all, lower)?
+                }
             };
             if names.is_empty() {
                 return Ok(Vec::new());
             }
             Narrowing::Names(names)
         } else if query.min_duration.is_some() {
-            // Zipkin's µs are the ns duration rounded somehow: widen by a µs each way.
+            // Zipkin's µs are the ns truncated (at least 1): bounds that keep every span whose µs match.
             let min = query.min_duration.map(|us| (us.max(1) as u64 - 1) * 1000 + 1);
             let max = query.max_duration.map(|us| (us.max(0) as u64 + 1) * 1000 - 1);
             Narrowing::Duration(min, max)
@@ -251,7 +256,12 @@ impl Store {
                 self.candidate_trace_ids(&*index_query, from, to, want)?;
             let fresh: Vec<TraceId> =
                 candidates.into_iter().filter(|id| tested.insert(*id)).collect();
-            for batch in fresh.chunks(TEST_BATCH) {
+            let mut rest = fresh.as_slice();
+            while !rest.is_empty() && found.len() < query.limit {
+                // Fetch about as many traces as are still wanted: most candidates usually match.
+                let size = (query.limit - found.len()).clamp(1, TEST_BATCH).min(rest.len());
+                let (batch, tail) = rest.split_at(size);
+                rest = tail;
                 for (id, request) in self.traces(batch)? {
                     let spans = zipkin_spans(&request);
                     if query.test(&spans) {
@@ -260,9 +270,6 @@ impl Store {
                             break;
                         }
                     }
-                }
-                if found.len() >= query.limit {
-                    break;
                 }
             }
             if exhausted || found.len() >= query.limit {
