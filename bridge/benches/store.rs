@@ -44,7 +44,10 @@ fn main() {
     } else {
         println!("store: reusing {} (OTELBRIDGE_STORE_BENCH_REBUILD=1 rebuilds)", dir.display());
     }
-    query(&dir, spans);
+    // `OTELBRIDGE_STORE_BENCH_QUERY=0` stops after ingesting (to profile ingest alone).
+    if std::env::var("OTELBRIDGE_STORE_BENCH_QUERY").as_deref() != Ok("0") {
+        query(&dir, spans);
+    }
 }
 
 fn env_number(name: &str, default: u64) -> u64 {
