@@ -25,7 +25,8 @@
 //! times, inside the function `fixed_iterations`, and exits without criterion, e.g.
 //! `OTELBRIDGE_BENCH_ITERATIONS=200 valgrind --tool=callgrind --toggle-collect='*fixed_iterations*'
 //! target/release/deps/traces-<hash> decode/jaeger-thrift-compact`; instructions per span are
-//! the collected total / (N × 100).
+//! the collected total / (N × 100). `OTELBRIDGE_BENCH_DUMP=DIR` also writes each decode
+//! path's input (`DIR/<format>.in`) and each encode path's output (`DIR/<format>.out`).
 
 use cpu_time::ThreadTime;
 use criterion::{criterion_group, Bencher, Criterion, Throughput};
@@ -175,12 +176,22 @@ fn fixed(n: u64, paths: &[String]) {
             eprintln!("unknown path {path}: decode/<format> or encode/<format>");
             std::process::exit(2);
         };
+        let dump = std::env::var_os("OTELBRIDGE_BENCH_DUMP").map(std::path::PathBuf::from);
         let bytes = match group {
             "decode" => {
                 let input = decode_input(format, &request).expect("bench input");
+                if let Some(dir) = &dump {
+                    std::fs::write(dir.join(format!("{name}.in")), &input).expect("dump");
+                }
                 fixed_iterations(n, &|| to_otlp_proto(format, black_box(&input)))
             }
-            "encode" => fixed_iterations(n, &|| from_otlp_proto(format, black_box(&proto))),
+            "encode" => {
+                if let Some(dir) = &dump {
+                    let out = transcode(Format::OtlpProto, format, &proto).expect("encodes").bytes;
+                    std::fs::write(dir.join(format!("{name}.out")), out).expect("dump");
+                }
+                fixed_iterations(n, &|| from_otlp_proto(format, black_box(&proto)))
+            }
             _ => {
                 eprintln!("unknown path {path}: decode/<format> or encode/<format>");
                 std::process::exit(2);

@@ -64,12 +64,64 @@ pub(crate) fn next_special(bytes: &[u8], mut i: usize) -> usize {
 /// Writes `s` as a JSON string: quotes, `"` `\` and control characters escaped (as
 /// serde_json escapes them: `\n` `\r` `\t` `\b` `\f`, others `\u00XX`), everything else (all
 /// of UTF-8) as is. The crate's one JSON string writer.
+#[inline]
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    out.reserve(bytes.len() + 2);
+    // Room for the quotes and for the last 8-byte block, which is written whole and cut back.
+    out.reserve(bytes.len() + 10);
     out.push(b'"');
-    let mut start = 0;
+    // Plain text (the usual case) is copied in fixed 8-byte blocks as it is checked: no
+    // variable-length copies.
+    let mut i = 0;
+    while let Some(block) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        if special_bytes(u64::from_le_bytes(*block)) != 0 {
+            return escaped(out, bytes, i);
+        }
+        out.extend_from_slice(block);
+        i += 8;
+    }
+    let rest = bytes.get(i..).unwrap_or_default();
+    let block = short_block(rest);
+    if special_bytes(block) != 0 {
+        return escaped(out, bytes, i);
+    }
+    let end = out.len() + rest.len();
+    out.extend_from_slice(&block.to_le_bytes());
+    out.truncate(end);
+    out.push(b'"');
+}
+
+/// Up to 8 bytes as a little-endian word, the bytes past their end set to `a` (plain text),
+/// read with at most two overlapping loads: no loop and no call for the last bytes of a
+/// string.
+#[inline(always)]
+pub(crate) fn short_block(rest: &[u8]) -> u64 {
+    let n = rest.len().min(8);
+    let word = if n >= 4 {
+        let lo = rest.first_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b));
+        let hi = rest[..n].last_chunk::<4>().map_or(0, |b| u32::from_le_bytes(*b));
+        u64::from(lo) | (u64::from(hi) << (8 * (n - 4)))
+    } else if n >= 2 {
+        let lo = rest.first_chunk::<2>().map_or(0, |b| u16::from_le_bytes(*b));
+        let hi = rest[..n].last_chunk::<2>().map_or(0, |b| u16::from_le_bytes(*b));
+        u64::from(lo) | (u64::from(hi) << (8 * (n - 2)))
+    } else {
+        rest.first().map_or(0, |&b| u64::from(b))
+    };
+    // `a` in every byte from `n` on (shifting by 64 is not allowed: 8 bytes need no padding).
+    let padding = u64::from(b'a') * 0x0101_0101_0101_0101;
+    if n == 8 {
+        word
+    } else {
+        word | (padding << (8 * n))
+    }
+}
+
+/// The rest of [`string`] from `bytes[start..]` on (what comes before is written), for text
+/// that holds a byte to escape; closes the quote.
+#[inline(never)]
+fn escaped(out: &mut Vec<u8>, bytes: &[u8], mut start: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     loop {
         let i = next_special(bytes, start);
         let Some(&b) = bytes.get(i) else { break };
@@ -119,19 +171,42 @@ pub(crate) fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-/// Writes an unsigned integer in decimal.
-pub(crate) fn uint(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+/// "00" to "99": two digits per division.
+static DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
     }
-    out.extend_from_slice(&buf[i..]);
+    t
+};
+
+/// Writes an unsigned integer in decimal.
+#[inline]
+pub(crate) fn uint(out: &mut Vec<u8>, mut v: u64) {
+    // The digits are placed at the front of a fixed block, which is appended whole and cut
+    // back (no variable-length copy); two digits per division.
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut block = [0u8; 20];
+    let mut i = n;
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        block[i] = DIGIT_PAIRS[pair];
+        block[i + 1] = DIGIT_PAIRS[pair + 1];
+    }
+    if v >= 10 {
+        block[0] = DIGIT_PAIRS[v as usize * 2];
+        block[1] = DIGIT_PAIRS[v as usize * 2 + 1];
+    } else {
+        block[0] = b'0' + v as u8;
+    }
+    let end = out.len() + n;
+    out.extend_from_slice(&block);
+    out.truncate(end);
 }
 
 /// Writes a signed integer in decimal.
@@ -249,8 +324,28 @@ mod tests {
     }
 
     #[test]
+    fn short_blocks_pad_with_plain_text() {
+        let text = b"0123456789";
+        for n in 0..=8 {
+            let mut expected = [b'a'; 8];
+            expected[..n].copy_from_slice(&text[..n]);
+            assert_eq!(short_block(&text[..n]).to_le_bytes(), expected, "{n}");
+        }
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(with(|o| uint(o, 0)), "0");
+        for v in [1, 9, 10, 99, 100, 101, 999, 1000, 12345, 1764028800001335, u64::MAX / 10] {
+            assert_eq!(with(|o| uint(o, v)), v.to_string());
+        }
+        let mut v = 1u64;
+        while let Some(next) = v.checked_mul(10) {
+            for w in [v - 1, v, v + 1, next - 1] {
+                assert_eq!(with(|o| uint(o, w)), w.to_string());
+            }
+            v = next;
+        }
         assert_eq!(with(|o| uint(o, u64::MAX)), "18446744073709551615");
         assert_eq!(with(|o| int(o, i64::MIN)), "-9223372036854775808");
         assert_eq!(with(|o| double(o, 1.0)), "1.0");

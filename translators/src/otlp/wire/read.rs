@@ -1015,7 +1015,9 @@ impl<'a> Parser<'a> {
                     }
                     let body = &input[s..e];
                     if field == 5 {
-                        self.v.message(Msg::ArrayValue, s, e, ctx - 1)?;
+                        if ctx <= 2 || !valid_scalar_array(body) {
+                            self.v.message(Msg::ArrayValue, s, e, ctx - 1)?;
+                        }
                         AnyValueView::Array(ArrayView { body })
                     } else {
                         self.v.message(Msg::KvList, s, e, ctx - 1)?;
@@ -1029,6 +1031,27 @@ impl<'a> Parser<'a> {
         }
         Ok(v)
     }
+}
+
+/// An `ArrayValue` body whose elements all have [`valid_single_scalar`]'s shape and content,
+/// with one-byte lengths (an array of strings or numbers as every sender writes it): what
+/// the general check accepts without a merge, checked without its calls.
+#[inline]
+fn valid_scalar_array(body: &[u8]) -> bool {
+    let mut rest = body;
+    while let Some((&[0x0a, len], tail)) = rest.split_first_chunk::<2>() {
+        if len >= 0x80 {
+            return false;
+        }
+        let Some((element, tail)) = tail.split_at_checked(usize::from(len)) else {
+            return false;
+        };
+        if !valid_single_scalar(element) {
+            return false;
+        }
+        rest = tail;
+    }
+    rest.is_empty()
 }
 
 /// A `KeyValue` of the usual shape ([`split_key_value`], a [`checked_single_scalar`] value),
