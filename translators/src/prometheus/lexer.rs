@@ -53,6 +53,15 @@ pub(crate) fn metric_name_end(b: &[u8], pos: usize, end: usize) -> usize {
     i
 }
 
+/// End of a metric name whose first characters (up to `pos`) are known to be a name.
+#[inline]
+pub(crate) fn metric_name_rest(b: &[u8], mut pos: usize, end: usize) -> usize {
+    while pos < end && CLASS[b[pos] as usize] & METRIC_CONT != 0 {
+        pos += 1;
+    }
+    pos
+}
+
 /// End of the label name starting at `pos` (`pos` itself when there is none).
 #[inline]
 pub(crate) fn label_name_end(b: &[u8], pos: usize, end: usize) -> usize {
@@ -101,7 +110,8 @@ pub(crate) fn space_end(b: &[u8], mut pos: usize, end: usize) -> usize {
 /// Position of the next line feed at or after `pos` (or `b.len()`).
 #[inline]
 pub(crate) fn line_end(b: &[u8], pos: usize) -> usize {
-    b[pos..].iter().position(|&c| c == b'\n').map_or(b.len(), |i| pos + i)
+    // SIMD search: finding line ends was a third of the parse time as a byte loop.
+    memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i)
 }
 
 /// Which backslash escapes a quoted string has.
@@ -124,17 +134,13 @@ pub(crate) fn label_value<'a>(
     escapes: Escapes,
 ) -> Result<(Cow<'a, str>, usize), LexError> {
     let b = src.as_bytes();
-    let mut i = pos;
-    while i < end {
-        match b[i] {
-            b'"' => return Ok((Cow::Borrowed(&src[pos..i]), i + 1)),
-            b'\\' => break,
-            _ => i += 1,
+    let mut i = match memchr::memchr2(b'"', b'\\', &b[pos..end]) {
+        Some(n) if b[pos + n] == b'"' => {
+            return Ok((Cow::Borrowed(&src[pos..pos + n]), pos + n + 1))
         }
-    }
-    if i >= end {
-        return Err((end, ParseErrorKind::UnterminatedLabelValue));
-    }
+        Some(n) => pos + n,
+        None => return Err((end, ParseErrorKind::UnterminatedLabelValue)),
+    };
     // Escapes: copy what came before, then unescape the rest.
     let mut out = String::with_capacity(i - pos + 8);
     out.push_str(&src[pos..i]);
@@ -184,7 +190,7 @@ pub(crate) fn help_text(
     strict: bool,
 ) -> Result<Cow<'_, str>, LexError> {
     let text = &src[start..end];
-    if !text.contains('\\') {
+    if memchr::memchr(b'\\', text.as_bytes()).is_none() {
         return Ok(Cow::Borrowed(text));
     }
     let mut out = String::with_capacity(text.len());

@@ -72,6 +72,9 @@ struct TextParser<'a> {
     /// Whether each family's type is fixed (by `# TYPE` or by its first sample).
     typed: Vec<bool>,
     by_name: NameIndex<'a>,
+    /// How many families have a name ending in `_count`, `_sum` or `_bucket`: only then can a
+    /// sample name such as `x_sum` be a family of its own rather than part of summary `x`.
+    suffixed_families: usize,
     /// The family of the previous sample: most samples belong to it.
     current: Option<usize>,
     at: LinePos,
@@ -85,7 +88,8 @@ impl<'a> TextParser<'a> {
             src,
             families: Vec::new(),
             typed: Vec::new(),
-            by_name: NameIndex::default(),
+            by_name: NameIndex::with_capacity_and_hasher(src.len() / 512, Default::default()),
+            suffixed_families: 0,
             current: None,
             at: LinePos { line: 0, start: 0 },
             problems: lenient.then(Vec::new),
@@ -170,6 +174,9 @@ impl<'a> TextParser<'a> {
         self.families.push(MetricFamily::new(name, MetricType::Unknown));
         self.typed.push(false);
         self.by_name.insert(name, i);
+        if ["_count", "_sum", "_bucket"].iter().any(|s| name.ends_with(s)) {
+            self.suffixed_families += 1;
+        }
         (i, SampleKind::Value)
     }
 
@@ -189,7 +196,7 @@ impl<'a> TextParser<'a> {
                     (MetricType::Histogram, "_bucket") => SampleKind::Bucket,
                     _ => return self.find_family(name),
                 };
-                if !self.by_name.contains_key(name) {
+                if self.suffixed_families == 0 || !self.by_name.contains_key(name) {
                     return Some((i, kind));
                 }
             }
@@ -254,7 +261,16 @@ impl<'a> TextParser<'a> {
     fn sample(&mut self, start: usize, end: usize) -> Result<(), ParseError> {
         let src = self.src;
         let b = src.as_bytes();
-        let name_end = lexer::metric_name_end(b, start, end);
+        // Most samples start with the previous sample's family name: compare those bytes at once
+        // and scan only the rest of the name.
+        let known = self.current.map_or(0, |i| self.families[i].name.len());
+        let name_end = if known > 0
+            && b[start..end].starts_with(self.families[self.current.unwrap_or(0)].name.as_bytes())
+        {
+            lexer::metric_name_rest(b, start + known, end)
+        } else {
+            lexer::metric_name_end(b, start, end)
+        };
         if name_end == start {
             return Err(self.err(start, ParseErrorKind::ExpectedMetricName));
         }
