@@ -175,16 +175,18 @@ fn different_searches() -> BTreeMap<&'static str, (Vec<String>, &'static str)> {
             (
                 sorted(&[T2]),
                 "Jaeger 1.76's memory store answers T5, whose spans are OK, and not T2, whose inventory spans \
-                 carry error=true in Jaeger's own trace answer (42-trace-error-trace): a bug in its tag match. \
-                 We answer the trace whose inventory span has error=true.",
+                 carry error=true in Jaeger's own trace answer (42-trace-error-trace): T5 is the one inventory \
+                 trace with a status OK span, so its `error` match looks at status OK, not ERROR (a bug; newer \
+                 Jaeger memory stores compare with ERROR). We answer the trace whose inventory spans have \
+                 status ERROR, i.e. the tag error=true.",
             ),
         ),
         (
             "traces-tag-error-false",
             (
                 Vec::new(),
-                "Jaeger 1.76's memory store answers T5 for error=false as for error=true (the same bug); no span \
-                 has an error=false tag, so nothing matches.",
+                "Jaeger 1.76's memory store answers T5 for error=false exactly as for error=true (the same status \
+                 OK match, whatever the value); no span has an error=false tag, so nothing matches.",
             ),
         ),
         (
@@ -542,7 +544,10 @@ async fn reads_tag_pairs_lookback_and_go_durations() {
     let answer = bridge.get(&format!("/api/traces?traceID={T6}&traceID=abcdef")).await;
     assert_eq!(answer.status, 200);
     assert_eq!(ids_of(&answer.body), sorted(&[T6]));
-    assert_eq!(answer.body["errors"], json!([{"msg": "trace not found", "traceID": "0000000000abcdef"}]));
+    assert_eq!(
+        answer.body["errors"],
+        json!([{"msg": "trace not found", "traceID": "0000000000abcdef"}])
+    );
     bridge.stop().await;
 }
 
