@@ -476,6 +476,23 @@ async fn answers_the_jaeger_ui_request_shapes() {
         ])
     );
     assert_eq!(answer.body["total"], 3);
+    // `prettyPrint`, as scripts ask: Go's layout, four spaces; errors stay compact.
+    let pretty = |path: &str| {
+        let url = format!("http://{}{path}", bridge.jaeger);
+        let client = bridge.client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let text = pretty("/api/services?prettyPrint=true").await;
+    assert!(text.starts_with("{\n    \"data\": [\n        \"checkout\",\n"), "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        bridge.get("/api/services").await.body
+    );
+    let text = pretty(&format!("/api/traces/{T6}?prettyPrint=1")).await;
+    assert!(text.contains("\n                    \"operationName\": \"GET /health\",\n"), "{text}");
+    assert!(!pretty("/api/services?prettyPrint=false").await.contains('\n'));
+    let text = pretty("/api/operations?prettyPrint=true").await;
+    assert!(text.starts_with("{\"data\":null,"), "{text}");
     // The system architecture page: 7 days back from its end.
     let end_ms = END_US / 1000;
     let answer = bridge.get(&format!("/api/dependencies?endTs={end_ms}&lookback=604800000")).await;

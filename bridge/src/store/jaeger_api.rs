@@ -8,13 +8,16 @@
 //! texts (see [`params`]); errors are Jaeger's shape, `{"data":null,...,"errors":[{"code":400,"msg":".."}]}`.
 
 pub mod params;
+pub mod pretty;
 pub mod tags_json;
 
 use super::query::{TraceId, TraceQuery};
 use super::{now_unix_nanos, Store, StoreError};
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, RawPathParams, State};
+use axum::extract::{Query, RawPathParams, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -35,6 +38,30 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/traces/{trace_id}", get(trace))
         .route("/api/dependencies", get(dependencies))
         .with_state(store)
+        .layer(middleware::from_fn(pretty_print))
+}
+
+/// `prettyPrint` (any value but empty or `false`) indents the JSON of successful answers, as Jaeger does (its
+/// errors stay compact).
+async fn pretty_print(request: Request, next: Next) -> Response {
+    let wanted = Query::<Vec<(String, String)>>::try_from_uri(request.uri())
+        .ok()
+        .and_then(|Query(pairs)| pairs.into_iter().find(|(k, _)| k == "prettyPrint"))
+        .is_some_and(|(_, v)| !v.is_empty() && v != "false");
+    let response = next.run(request).await;
+    let json =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/json");
+    if !wanted || !json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, Body::from(pretty::reindent(&bytes, "    ")))
+        }
+        Err(e) => ApiError::Body(e).into_response(),
+    }
 }
 
 type Shared = State<Arc<Store>>;
@@ -55,6 +82,9 @@ enum ApiError {
     /// The blocking task running the store call died.
     #[error("store task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// An answer's body could not be read back (for `prettyPrint`).
+    #[error("failed writing HTTP response: {0}")]
+    Body(axum::Error),
 }
 
 impl ApiError {
@@ -63,7 +93,9 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::TraceNotFound => StatusCode::NOT_FOUND,
-            ApiError::Store(_) | ApiError::Task(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Store(_) | ApiError::Task(_) | ApiError::Body(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 }
