@@ -36,8 +36,9 @@ const TRACE_LEGACY: [u8; 16] =
 fn temp_dir(name: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("otelbridge-search-{name}-{}-{n}", std::process::id()));
+    // Under target/tmp, not /tmp: the shared store of this file outlives every single test.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("search_cli-{name}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
@@ -262,7 +263,7 @@ fn filters_find_the_traces_with_one_span_meeting_every_condition() {
     let at = |nanos: u64| rfc3339(nanos);
     let (stdout, _) =
         search(&["--since", &at(cart_start - SECOND), "--until", &at(cart_start + SECOND)]);
-    assert_eq!(trace_ids(&stdout), [cart.clone()], "{stdout}");
+    assert_eq!(trace_ids(&stdout), [cart], "{stdout}");
 
     // More match than --limit: said on stderr.
     let (_, stderr) = search(&["--limit", "2"]);

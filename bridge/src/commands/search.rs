@@ -42,7 +42,7 @@ pub struct SearchArgs {
 pub enum SearchTarget {
     /// Find traces with a span matching every condition given (Jaeger's rule), most recent first.
     Traces(TraceSearchArgs),
-    /// Search stored log records (not available yet: logs are not stored; exits with an error).
+    /// Search stored log records (not available yet: no receiver stores logs; exits with an error).
     Logs(LogSearchArgs),
 }
 
@@ -149,8 +149,8 @@ pub fn run(args: SearchArgs) -> ExitCode {
 fn search_logs(args: LogSearchArgs) -> ExitCode {
     let _ = (&args.store, &args.query, args.since, args.json);
     eprintln!(
-        "error: logs are not stored yet: the embedded store keeps traces only, so there is nothing to search \
-         (use `otelbridge search traces`)"
+        "error: logs are not stored yet: no receiver writes log records into the embedded store, so there is \
+         nothing to search (traces: `otelbridge search traces`)"
     );
     ExitCode::FAILURE
 }
@@ -274,13 +274,23 @@ pub(crate) fn find_trace_ids(
     window: (u64, u64),
     max: Option<usize>,
 ) -> Result<Found, StoreError> {
+    find_trace_ids_paged(store, filter, window, max, PAGE)
+}
+
+fn find_trace_ids_paged(
+    store: &Store,
+    filter: &SpanFilter,
+    window: (u64, u64),
+    max: Option<usize>,
+    page_size: usize,
+) -> Result<Found, StoreError> {
     // One more than asked for tells whether more match.
     let target = max.map_or(usize::MAX, |m| m.saturating_add(1));
     let mut ids = Vec::new();
     let mut seen = HashSet::new();
     let mut windows = vec![window];
     while let Some((from, to)) = windows.pop() {
-        let want = (target - ids.len()).min(PAGE);
+        let want = (target - ids.len()).min(page_size);
         let query = TraceQuery {
             filter: filter.clone(),
             start_min: Some(from),
@@ -726,8 +736,8 @@ mod tests {
         for bad in ["", "d", "5", "1x", "1h2d", "-1h"] {
             assert!(parse_length(bad).is_err(), "{bad}");
         }
-        let now = now_unix_nanos();
         let hour_ago = parse_time("1h").unwrap();
+        let now = now_unix_nanos();
         assert!(
             now - hour_ago >= 3600 * NANOS_PER_SECOND && now - hour_ago < 3700 * NANOS_PER_SECOND
         );
@@ -742,6 +752,67 @@ mod tests {
         );
         assert!(parse_tag("=x").is_err());
         assert!(parse_tag("novalue").is_err());
+    }
+
+    #[test]
+    fn large_results_are_gathered_window_by_window_each_trace_once() {
+        use crate::store::StoreConfig;
+        use translators::otlp::model::{ResourceSpans, ScopeSpans, Span};
+        let dir =
+            std::env::temp_dir().join(format!("otelbridge-search-pages-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store =
+            Store::open(&StoreConfig { data_dir: dir.clone(), ..StoreConfig::default() }).unwrap();
+        let base = now_unix_nanos() - 3600 * NANOS_PER_SECOND;
+        // 30 traces a second apart; each also has a late span 40 s after its first, so a trace's spans fall
+        // in different windows and several traces overlap in time.
+        let mut spans = Vec::new();
+        for t in 0..30u64 {
+            for (i, offset) in [0, 40].into_iter().enumerate() {
+                spans.push(Span {
+                    trace_id: [[1; 8], (t + 1).to_be_bytes()].concat(),
+                    span_id: [(t + 1).to_be_bytes()[4..].to_vec(), vec![0, 0, 0, i as u8 + 1]]
+                        .concat(),
+                    name: "op".into(),
+                    start_time_unix_nano: base + (t + offset) * NANOS_PER_SECOND,
+                    end_time_unix_nano: base + (t + offset) * NANOS_PER_SECOND + 1000,
+                    ..Span::default()
+                });
+            }
+        }
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans { spans, ..Default::default() }],
+                ..Default::default()
+            }],
+        };
+        store.ingest(&request).unwrap();
+        store.commit().unwrap();
+        let window = (base, base + 3600 * NANOS_PER_SECOND);
+        let filter = SpanFilter::default();
+        let newest_first: Vec<u64> = (1..=30).rev().collect();
+        let number = |id: &TraceId| u64::from_be_bytes(id[8..].try_into().unwrap());
+        for page in [1, 4, 7, 1000] {
+            let found = find_trace_ids_paged(&store, &filter, window, None, page).unwrap();
+            assert_eq!(
+                found.ids.iter().map(number).collect::<Vec<_>>(),
+                newest_first,
+                "page {page}"
+            );
+            assert!(!found.more);
+            let found = find_trace_ids_paged(&store, &filter, window, Some(12), page).unwrap();
+            assert_eq!(
+                found.ids.iter().map(number).collect::<Vec<_>>(),
+                newest_first[..12],
+                "page {page}"
+            );
+            assert!(found.more);
+            let found = find_trace_ids_paged(&store, &filter, window, Some(30), page).unwrap();
+            assert_eq!(found.ids.len(), 30);
+            assert!(!found.more, "exactly as many as asked for is not more");
+        }
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
