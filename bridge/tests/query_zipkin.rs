@@ -458,7 +458,6 @@ mod own_data {
             }
         };
         let get_json = |path: &str| {
-            let get = get.clone();
             let path = path.to_owned();
             async move {
                 let (status, text) = get(path.clone()).await;
@@ -532,6 +531,9 @@ mod own_data {
                 {"parent": "frontend-web", "child": "users-db", "callCount": 1},
             ])
         );
+        // The Zipkin UI asks for autocomplete keys on load: none are configured.
+        assert_eq!(get_json("/api/v2/autocompleteKeys").await, json!([]));
+        assert_eq!(get_json("/api/v2/autocompleteValues?key=customer.tier").await, json!([]));
         // Zipkin's texts for bad parameters the recordings do not cover.
         for (path, status, text) in [
             ("/api/v2/traces?endTs=0".to_owned(), 400, "endTs <= 0".to_owned()),
@@ -552,6 +554,11 @@ mod own_data {
             ("/api/v2/dependencies?endTs=1&lookback=0".into(), 400, "lookback <= 0".into()),
             ("/api/v2/trace/0000".into(), 400, "traceId is all zeros".into()),
             ("/api/v2/trace/abc".into(), 404, "0000000000000abc not found".into()),
+            (
+                "/api/v2/autocompleteValues".into(),
+                400,
+                "Mandatory parameter/header/attribute is missing: key".into(),
+            ),
         ] {
             assert_eq!(get(path.clone()).await, (status, text), "{path}");
         }
