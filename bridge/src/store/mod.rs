@@ -226,9 +226,8 @@ impl Store {
                     slot.writer.as_ref().expect("just opened")
                 }
             };
-            for doc in docs {
-                writer.add_document(doc)?;
-            }
+            // One hand-over to the indexing thread for the whole group, not one per document.
+            writer.run(docs.into_iter().map(tantivy::indexer::UserOperation::Add))?;
             slot.pending += count as u64;
             slot.last_write = Some(Instant::now());
             stored += count;
