@@ -7,7 +7,7 @@
 //! levels, as serde_json limits it, so that no input can overflow the stack or be accepted
 //! here and refused there.
 
-use crate::otlp::json::writer::{next_special, special_bytes};
+use crate::otlp::json::writer::special_bytes;
 use std::borrow::Cow;
 
 /// The JSON is broken (or nested too deep); serde_json says where.
@@ -223,29 +223,54 @@ impl<'a> Scanner<'a> {
     fn escaped_string(&mut self, start: usize, mut i: usize) -> Result<Cow<'a, str>, Broken> {
         let bytes = self.bytes;
         // Escaped strings met in practice are short JSON texts: room for them up front.
-        let mut out = String::with_capacity(2 * (i - start) + 128);
-        out.push_str(self.text.get(start..i).ok_or(Broken)?);
+        let mut out: Vec<u8> = Vec::with_capacity(2 * (i - start) + 128);
+        out.extend_from_slice(bytes.get(start..i).ok_or(Broken)?);
         loop {
-            let plain = i;
-            i = next_special(bytes, i);
-            out.push_str(self.text.get(plain..i).ok_or(Broken)?);
+            // Plain bytes up to the next quote, backslash or control byte, eight at a time:
+            // each block is appended whole and what follows the special byte cut back (the
+            // escapes of JSON-in-JSON come every few bytes, so no variable-length copies).
+            loop {
+                let Some(block) = bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) else {
+                    match bytes.get(i) {
+                        Some(&b) if b != b'"' && b != b'\\' && b >= 0x20 => {
+                            out.push(b);
+                            i += 1;
+                            continue;
+                        }
+                        _ => break,
+                    }
+                };
+                let hit = special_bytes(u64::from_le_bytes(*block));
+                let len = out.len();
+                out.extend_from_slice(block);
+                if hit == 0 {
+                    i += 8;
+                    continue;
+                }
+                let plain = (hit.trailing_zeros() / 8) as usize;
+                out.truncate(len + plain);
+                i += plain;
+                break;
+            }
             match bytes.get(i) {
                 Some(b'"') => {
                     self.pos = i + 1;
-                    return Ok(Cow::Owned(out));
+                    // Plain runs end on ASCII bytes and escapes give whole characters: the
+                    // text stays UTF-8 (the check cannot fail).
+                    return String::from_utf8(out).map(Cow::Owned).map_err(|_| Broken);
                 }
                 Some(b'\\') => {
                     let esc = *bytes.get(i + 1).ok_or(Broken)?;
                     i += 2;
-                    match esc {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
+                    let byte = match esc {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
                         b'u' => {
                             let hi = self.hex4(i)?;
                             i += 4;
@@ -263,10 +288,13 @@ impl<'a> Scanner<'a> {
                             } else {
                                 hi
                             };
-                            out.push(char::from_u32(c).ok_or(Broken)?);
+                            let c = char::from_u32(c).ok_or(Broken)?;
+                            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                            continue;
                         }
                         _ => return Err(Broken),
-                    }
+                    };
+                    out.push(byte);
                 }
                 _ => return Err(Broken),
             }

@@ -212,14 +212,22 @@ pub(crate) fn map_spans<'a>(
     item: &dyn Fn(usize) -> String,
 ) -> Mapped<'a> {
     let mut out = Mapped::default();
-    for (i, span) in spans.into_iter().enumerate() {
+    let spans = spans.into_iter();
+    let count = spans.size_hint().0;
+    for (i, span) in spans.enumerate() {
         let id = span.id;
         match span_to_otlp(span) {
             Ok((key, otlp)) => {
                 // Consecutive spans mostly share service and scope: look from the back.
                 match out.groups.iter().rposition(|g| g.0 == key) {
                     Some(p) => out.groups[p].1.push(otlp),
-                    None => out.groups.push((key, vec![otlp])),
+                    None => {
+                        // Room for every span left: a batch is mostly one group, and growing
+                        // a vector of spans copies them.
+                        let mut group = Vec::with_capacity(count.saturating_sub(i).max(1));
+                        group.push(otlp);
+                        out.groups.push((key, group));
+                    }
                 }
             }
             Err(reason) => {

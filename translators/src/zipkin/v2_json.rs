@@ -99,8 +99,9 @@ pub(crate) fn read(input: &[u8]) -> Result<Read<'_>, DecodeError> {
         )
     })?;
     let mut out = Read::default();
-    // Real batches write 600-1500 bytes per span.
-    out.spans.reserve(input.len() / 1024 + 1);
+    // Real batches write 600-1500 bytes per span: room for the most (growing copies spans).
+    out.spans.reserve(input.len() / 512 + 1);
+    out.index.reserve(input.len() / 512 + 1);
     match read_top(text, &mut out) {
         Ok(Ok(())) => Ok(out),
         Ok(Err(e)) => Err(e),
