@@ -125,7 +125,7 @@ impl Store {
                 break;
             }
         }
-        found.sort_by(|a, b| b.time.cmp(&a.time));
+        found.sort_by_key(|f| std::cmp::Reverse(f.time));
         found.truncate(limit);
         Ok(found)
     }
