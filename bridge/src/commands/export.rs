@@ -166,10 +166,13 @@ pub fn run(args: ExportArgs) -> ExitCode {
     ExitCode::from(EXIT_PARTIAL)
 }
 
+/// Why an export stopped part way.
 #[derive(Debug, thiserror::Error)]
 enum ExportError {
+    /// Reading the traces failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Writing the output failed.
     #[error(transparent)]
     Write(#[from] io::Error),
 }
