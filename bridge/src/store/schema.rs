@@ -6,7 +6,10 @@
 //! scope, so what goes in comes out unchanged.
 
 use prost::Message as _;
-use tantivy::schema::{BytesOptions, Field, NumericOptions, Schema, TantivyDocument, FAST, STRING};
+use tantivy::schema::{
+    BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TantivyDocument,
+    TextFieldIndexing, TextOptions,
+};
 use translators::otlp::attributes::to_tag_string;
 use translators::otlp::model::{
     any_value, span::SpanKind, status::StatusCode, InstrumentationScope, KeyValue, Resource, Span,
@@ -37,9 +40,9 @@ pub(crate) struct SpanFields {
     pub operation: Field,
     /// `server`, `client`, `producer`, `consumer`, `internal` or `unspecified`, raw, fast.
     pub kind: Field,
-    /// Start time, ns since the epoch, indexed and fast.
+    /// Start time, ns since the epoch, fast (ranges and sorting read the column).
     pub start: Field,
-    /// End − start in ns, indexed and fast.
+    /// End − start in ns, fast.
     pub duration: Field,
     /// `unset`, `ok` or `error`, raw, fast.
     pub status: Field,
@@ -63,22 +66,32 @@ impl SpanFields {
     pub fn new() -> Self {
         let mut b = Schema::builder();
         let id = BytesOptions::default().set_indexed().set_fast();
-        let time = NumericOptions::default().set_indexed().set_fast();
+        // Fast only: range queries on a fast field read the column, so an inverted index of nearly unique
+        // times would be a posting list per span for nothing.
+        let time = NumericOptions::default().set_fast();
+        // Whole values, no field norms: nothing is scored, documents are only matched.
+        let raw = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer("raw")
+                .set_index_option(IndexRecordOption::Basic)
+                .set_fieldnorms(false),
+        );
+        let raw_fast = raw.clone().set_fast(Some("raw"));
         SpanFields {
             trace_id: b.add_bytes_field("trace_id", id.clone()),
             span_id: b.add_bytes_field("span_id", BytesOptions::default().set_fast()),
             parent_span_id: b.add_bytes_field("parent_span_id", BytesOptions::default().set_fast()),
-            service: b.add_text_field("service", STRING | FAST),
-            name: b.add_text_field("name", STRING),
-            operation: b.add_text_field("operation", STRING),
-            kind: b.add_text_field("kind", STRING | FAST),
+            service: b.add_text_field("service", raw_fast.clone()),
+            name: b.add_text_field("name", raw.clone()),
+            operation: b.add_text_field("operation", raw.clone()),
+            kind: b.add_text_field("kind", raw_fast.clone()),
             start: b.add_u64_field("start", time.clone()),
             duration: b.add_u64_field("duration", time),
-            status: b.add_text_field("status", STRING | FAST),
-            tags: b.add_text_field("tags", STRING),
-            event_tags: b.add_text_field("event_tags", STRING),
-            event_names: b.add_text_field("event_names", STRING),
-            remote_service: b.add_text_field("remote_service", STRING | FAST),
+            status: b.add_text_field("status", raw_fast.clone()),
+            tags: b.add_text_field("tags", raw.clone()),
+            event_tags: b.add_text_field("event_tags", raw.clone()),
+            event_names: b.add_text_field("event_names", raw.clone()),
+            remote_service: b.add_text_field("remote_service", raw_fast.clone()),
             link_trace_id: b
                 .add_bytes_field("link_trace_id", BytesOptions::default().set_indexed()),
             record: b.add_bytes_field("record", BytesOptions::default().set_stored()),
