@@ -611,13 +611,22 @@ impl<W: TagWriter> JaegerSink for ThriftSink<W> {
 }
 
 /// ns → µs: times rounded down, clamped to the i64 range.
+#[inline]
 fn micros(ns: i128) -> i64 {
-    ns.div_euclid(1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+    // 64-bit division when the value fits (every real time): 128-bit division is a call.
+    match i64::try_from(ns) {
+        Ok(ns) => ns.div_euclid(1000),
+        Err(_) => ns.div_euclid(1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64,
+    }
 }
 
 /// ns → µs: durations truncated toward zero, clamped to the i64 range.
+#[inline]
 fn duration_micros(ns: i128) -> i64 {
-    (ns / 1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+    match i64::try_from(ns) {
+        Ok(ns) => ns / 1000,
+        Err(_) => (ns / 1000).clamp(i64::MIN.into(), i64::MAX.into()) as i64,
+    }
 }
 
 fn write_span<W: TagWriter>(w: &mut W, span: &SpanView<'_>) {

@@ -49,9 +49,9 @@ mod write;
 
 pub use encode::{encode_attributes, encode_link, encode_request, encode_request_into};
 pub use read::{
-    count_spans_unchecked, AnyValueView, ArrayView, EventView, FromBody, KeyValueView, KeyValues,
-    KvListView, LinkView, Messages, ResourceSpansView, ResourceView, ScopeSpansView, ScopeView,
-    SpanView, StatusView, TracesView,
+    count_spans_unchecked, AnyValueView, ArrayValues, ArrayView, EventView, FromBody, KeyValueView,
+    KeyValues, KvListView, LinkView, Messages, ResourceSpansView, ResourceView, ScopeSpansView,
+    ScopeView, SpanView, StatusView, TracesView,
 };
 pub use write::{GroupId, Mark, ResourceId, TracesWriter, Writer};
 

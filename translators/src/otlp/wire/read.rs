@@ -555,6 +555,8 @@ struct Index<'a> {
     span_kvs: Vec<KeyValueView<'a>>,
     event_kvs: Vec<KeyValueView<'a>>,
     link_kvs: Vec<KeyValueView<'a>>,
+    /// The elements of attribute values that are arrays of scalars (the usual arrays).
+    array_values: Vec<AnyValueView<'a>>,
 }
 
 fn slice<T>(all: &[T], (start, end): Span32) -> &[T] {
@@ -1015,10 +1017,16 @@ impl<'a> Parser<'a> {
                     }
                     let body = &input[s..e];
                     if field == 5 {
-                        if ctx <= 2 || !valid_scalar_array(body) {
+                        let first = self.index.array_values.len();
+                        if ctx > 2 && record_scalar_array(body, &mut self.index.array_values) {
+                            let end = self.index.array_values.len();
+                            AnyValueView::Array(ArrayView {
+                                elements: Elements::Recorded(first, end),
+                            })
+                        } else {
                             self.v.message(Msg::ArrayValue, s, e, ctx - 1)?;
+                            AnyValueView::Array(ArrayView { elements: Elements::Body(body) })
                         }
-                        AnyValueView::Array(ArrayView { body })
                     } else {
                         self.v.message(Msg::KvList, s, e, ctx - 1)?;
                         AnyValueView::KvList(KvListView { body })
@@ -1033,25 +1041,31 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// An `ArrayValue` body whose elements all have [`valid_single_scalar`]'s shape and content,
-/// with one-byte lengths (an array of strings or numbers as every sender writes it): what
-/// the general check accepts without a merge, checked without its calls.
+/// Reads an `ArrayValue` body whose elements all have [`checked_single_scalar`]'s shape and
+/// content, with one-byte lengths (an array of strings or numbers as every sender writes
+/// it), appending the elements to `out`: what the general check accepts without a merge.
+/// False (and `out` as it was) for any other body.
 #[inline]
-fn valid_scalar_array(body: &[u8]) -> bool {
+fn record_scalar_array<'a>(body: &'a [u8], out: &mut Vec<AnyValueView<'a>>) -> bool {
+    let first = out.len();
     let mut rest = body;
     while let Some((&[0x0a, len], tail)) = rest.split_first_chunk::<2>() {
-        if len >= 0x80 {
-            return false;
-        }
-        let Some((element, tail)) = tail.split_at_checked(usize::from(len)) else {
+        let element = (len < 0x80)
+            .then(|| tail.split_at_checked(usize::from(len)))
+            .flatten()
+            .and_then(|(element, tail)| Some((checked_single_scalar(element)?, tail)));
+        let Some((value, tail)) = element else {
+            out.truncate(first);
             return false;
         };
-        if !valid_single_scalar(element) {
-            return false;
-        }
+        out.push(value);
         rest = tail;
     }
-    rest.is_empty()
+    if !rest.is_empty() {
+        out.truncate(first);
+        return false;
+    }
+    true
 }
 
 /// A `KeyValue` of the usual shape ([`split_key_value`], a [`checked_single_scalar`] value),
@@ -1122,6 +1136,7 @@ impl<'a> TracesView<'a> {
             resource: rec.resource.map(|r| ResourceView {
                 dropped_attributes_count: r.dropped_attributes_count,
                 attributes: slice(&index.resource_kvs, r.attributes),
+                arrays: &index.array_values,
                 body: r.body,
             }),
             schema_url: rec.schema_url,
@@ -1157,6 +1172,7 @@ impl<'a> ResourceSpansView<'a> {
                 version: s.version,
                 dropped_attributes_count: s.dropped_attributes_count,
                 attributes: slice(&index.scope_kvs, s.attributes),
+                arrays: &index.array_values,
             }),
             schema_url: rec.schema_url,
             spans: slice(&index.spans, rec.spans),
@@ -1171,13 +1187,14 @@ pub struct ResourceView<'a> {
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
     attributes: &'a [KeyValueView<'a>],
+    arrays: &'a [AnyValueView<'a>],
     body: &'a [u8],
 }
 
 impl<'a> ResourceView<'a> {
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        self.attributes.iter().copied()
+        KeyValues::new(self.attributes, self.arrays)
     }
 
     /// The message body as it was read (equal bodies are equal resources).
@@ -1203,6 +1220,7 @@ impl<'a> ScopeSpansView<'a> {
         let index = self.index;
         self.spans.iter().map(move |rec| SpanView {
             attributes: slice(&index.span_kvs, rec.attributes),
+            arrays: &index.array_values,
             events: slice(&index.events, rec.events),
             event_kvs: &index.event_kvs,
             links: slice(&index.links, rec.links),
@@ -1222,12 +1240,13 @@ pub struct ScopeView<'a> {
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
     attributes: &'a [KeyValueView<'a>],
+    arrays: &'a [AnyValueView<'a>],
 }
 
 impl<'a> ScopeView<'a> {
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        self.attributes.iter().copied()
+        KeyValues::new(self.attributes, self.arrays)
     }
 }
 
@@ -1261,6 +1280,7 @@ pub struct SpanView<'a> {
     /// Status, when present.
     pub status: Option<StatusView<'a>>,
     attributes: &'a [KeyValueView<'a>],
+    arrays: &'a [AnyValueView<'a>],
     events: &'a [EventRec<'a>],
     /// Every event attribute of the request (events hold ranges of it).
     event_kvs: &'a [KeyValueView<'a>],
@@ -1284,6 +1304,7 @@ impl<'a> SpanView<'a> {
         dropped_links_count: 0,
         status: None,
         attributes: &[],
+        arrays: &[],
         events: &[],
         event_kvs: &[],
         links: &[],
@@ -1293,25 +1314,26 @@ impl<'a> SpanView<'a> {
     /// The attributes, in order.
     #[inline]
     pub fn attributes(&self) -> KeyValues<'a> {
-        self.attributes.iter().copied()
+        KeyValues::new(self.attributes, self.arrays)
     }
 
     /// The events, in order.
     #[inline]
     pub fn events(&self) -> impl ExactSizeIterator<Item = EventView<'a>> + Clone + 'a {
-        let kvs = self.event_kvs;
+        let (kvs, arrays) = (self.event_kvs, self.arrays);
         self.events.iter().map(move |e| EventView {
             time_unix_nano: e.time_unix_nano,
             name: e.name,
             dropped_attributes_count: e.dropped_attributes_count,
             attributes: slice(kvs, e.attributes),
+            arrays,
         })
     }
 
     /// The links, in order.
     #[inline]
     pub fn links(&self) -> impl ExactSizeIterator<Item = LinkView<'a>> + Clone + 'a {
-        let kvs = self.link_kvs;
+        let (kvs, arrays) = (self.link_kvs, self.arrays);
         self.links.iter().map(move |l| LinkView {
             trace_id: l.trace_id,
             span_id: l.span_id,
@@ -1319,6 +1341,7 @@ impl<'a> SpanView<'a> {
             flags: l.flags,
             dropped_attributes_count: l.dropped_attributes_count,
             attributes: slice(kvs, l.attributes),
+            arrays,
         })
     }
 }
@@ -1333,12 +1356,13 @@ pub struct EventView<'a> {
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
     attributes: &'a [KeyValueView<'a>],
+    arrays: &'a [AnyValueView<'a>],
 }
 
 impl<'a> EventView<'a> {
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        self.attributes.iter().copied()
+        KeyValues::new(self.attributes, self.arrays)
     }
 }
 
@@ -1356,12 +1380,13 @@ pub struct LinkView<'a> {
     /// Attributes dropped by the sender.
     pub dropped_attributes_count: u32,
     attributes: &'a [KeyValueView<'a>],
+    arrays: &'a [AnyValueView<'a>],
 }
 
 impl<'a> LinkView<'a> {
     /// The attributes, in order.
     pub fn attributes(&self) -> KeyValues<'a> {
-        self.attributes.iter().copied()
+        KeyValues::new(self.attributes, self.arrays)
     }
 }
 
@@ -1375,7 +1400,40 @@ pub struct StatusView<'a> {
 }
 
 /// Attributes (`repeated KeyValue`) of a resource, scope, span, event or link, in order.
-pub type KeyValues<'a> = std::iter::Copied<std::slice::Iter<'a, KeyValueView<'a>>>;
+#[derive(Debug, Clone)]
+pub struct KeyValues<'a> {
+    iter: std::slice::Iter<'a, KeyValueView<'a>>,
+    /// Every array element the parser read (recorded arrays hold ranges of it).
+    arrays: &'a [AnyValueView<'a>],
+}
+
+impl<'a> KeyValues<'a> {
+    fn new(attributes: &'a [KeyValueView<'a>], arrays: &'a [AnyValueView<'a>]) -> Self {
+        KeyValues { iter: attributes.iter(), arrays }
+    }
+}
+
+impl<'a> Iterator for KeyValues<'a> {
+    type Item = KeyValueView<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<KeyValueView<'a>> {
+        let mut kv = *self.iter.next()?;
+        if let Some(AnyValueView::Array(ArrayView { elements: Elements::Recorded(a, b) })) =
+            kv.value
+        {
+            let values = slice(self.arrays, (a, b));
+            kv.value = Some(AnyValueView::Array(ArrayView { elements: Elements::Values(values) }));
+        }
+        Some(kv)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.iter.size_hint()
+    }
+}
+
+impl ExactSizeIterator for KeyValues<'_> {}
 
 /// `KeyValue`: an attribute.
 #[derive(Debug, Clone, Copy)]
@@ -1473,7 +1531,7 @@ impl<'a> AnyValueView<'a> {
                 (2, Val::Varint(n)) => AnyValueView::Bool(n != 0),
                 (3, Val::Varint(n)) => AnyValueView::Int(n as i64),
                 (4, Val::Fixed64(n)) => AnyValueView::Double(f64::from_bits(n)),
-                (5, Val::Len(b)) => AnyValueView::Array(ArrayView { body: b }),
+                (5, Val::Len(b)) => AnyValueView::Array(ArrayView { elements: Elements::Body(b) }),
                 (6, Val::Len(b)) => AnyValueView::KvList(KvListView { body: b }),
                 (7, Val::Len(b)) => AnyValueView::Bytes(b),
                 _ => continue,
@@ -1506,13 +1564,50 @@ impl<'a> AnyValueView<'a> {
 /// `ArrayValue`.
 #[derive(Debug, Clone, Copy)]
 pub struct ArrayView<'a> {
-    body: &'a [u8],
+    elements: Elements<'a>,
+}
+
+/// Where an array's elements are.
+#[derive(Debug, Clone, Copy)]
+enum Elements<'a> {
+    /// In these checked bytes, read element by element.
+    Body(&'a [u8]),
+    /// Read by the parser: their range in `Index::array_values`, until [`KeyValues`]
+    /// hands the attribute out.
+    Recorded(usize, usize),
+    /// Read by the parser.
+    Values(&'a [AnyValueView<'a>]),
 }
 
 impl<'a> ArrayView<'a> {
     /// The elements, in order.
-    pub fn values(&self) -> Messages<'a, AnyValueView<'a>> {
-        Messages::new(self.body, 1)
+    pub fn values(&self) -> ArrayValues<'a> {
+        match self.elements {
+            Elements::Body(body) => ArrayValues::Body(Messages::new(body, 1)),
+            Elements::Values(values) => ArrayValues::Values(values.iter()),
+            Elements::Recorded(..) => ArrayValues::Values([].iter()),
+        }
+    }
+}
+
+/// The elements of an [`ArrayView`], in order.
+#[derive(Debug, Clone)]
+pub enum ArrayValues<'a> {
+    /// Read from the bytes.
+    Body(Messages<'a, AnyValueView<'a>>),
+    /// Read by the parser.
+    Values(std::slice::Iter<'a, AnyValueView<'a>>),
+}
+
+impl<'a> Iterator for ArrayValues<'a> {
+    type Item = AnyValueView<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<AnyValueView<'a>> {
+        match self {
+            ArrayValues::Body(m) => m.next(),
+            ArrayValues::Values(v) => v.next().copied(),
+        }
     }
 }
 
