@@ -4,6 +4,8 @@
 //!   text 0.0.4 — Prometheus' own parser benchmark input) into the typed model.
 //! - `parse-text-lenient/alltypes`: the same through the lenient parser a scraper uses.
 //! - `parse-openmetrics/1histogram`: `1histogram.om.txt` (42 samples of OpenMetrics).
+//! - `parse-openmetrics/alltypes`: alltypes written as OpenMetrics by our writer (what a
+//!   scrape negotiating OpenMetrics gets from a Go exporter of the same metrics).
 //! - `bytes/...`: the same paths with throughput in bytes.
 //!
 //! Inputs come from `../shared/corpora/prometheus-text/`; without it the bench says so and runs
@@ -14,11 +16,13 @@
 //! `otelbridge` binary.
 
 use cpu_time::ThreadTime;
-use criterion::{criterion_group, criterion_main, Bencher, Criterion, Throughput};
+use criterion::{criterion_group, Bencher, Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
-use translators::prometheus::{parse_openmetrics, parse_text, parse_text_lenient};
+use translators::prometheus::{
+    parse_openmetrics, parse_text, parse_text_lenient, write_openmetrics,
+};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -65,16 +69,36 @@ fn openmetrics(input: &[u8]) -> usize {
     parse_openmetrics(input).map_or(0, |set| set.sample_count())
 }
 
-fn prometheus(c: &mut Criterion) {
-    let paths: [(&str, &str, &str, Parser); 3] = [
-        ("parse-text", "alltypes", "alltypes.237mfs.prom.txt", strict_text),
-        ("parse-text-lenient", "alltypes", "alltypes.237mfs.prom.txt", lenient_text),
-        ("parse-openmetrics", "1histogram", "1histogram.om.txt", openmetrics),
+/// `alltypes` as OpenMetrics.
+fn alltypes_openmetrics() -> Option<Vec<u8>> {
+    let text = read("alltypes.237mfs.prom.txt")?;
+    let set = parse_text(&text).expect("alltypes parses");
+    let mut out = String::new();
+    write_openmetrics(&set, &mut out);
+    Some(out.into_bytes())
+}
+
+/// The bench paths: (group, name, input, parser).
+fn paths() -> Vec<(&'static str, &'static str, Vec<u8>, Parser)> {
+    let mut paths = Vec::new();
+    let inputs: [(&str, &str, Option<Vec<u8>>, Parser); 4] = [
+        ("parse-text", "alltypes", read("alltypes.237mfs.prom.txt"), strict_text),
+        ("parse-text-lenient", "alltypes", read("alltypes.237mfs.prom.txt"), lenient_text),
+        ("parse-openmetrics", "1histogram", read("1histogram.om.txt"), openmetrics),
+        ("parse-openmetrics", "alltypes", alltypes_openmetrics(), openmetrics),
     ];
-    for (group, name, file, parse) in paths {
-        let Some(input) = read(file) else { continue };
+    for (group, name, input, parse) in inputs {
+        if let Some(input) = input {
+            paths.push((group, name, input, parse));
+        }
+    }
+    paths
+}
+
+fn prometheus(c: &mut Criterion) {
+    for (group, name, input, parse) in paths() {
         let samples = parse(&input);
-        assert!(samples > 0, "{file} parses");
+        assert!(samples > 0, "{group}/{name} parses");
         let mut g = c.benchmark_group(group);
         g.throughput(Throughput::Elements(samples as u64));
         g.bench_function(name, |b| measure(b, || parse(black_box(&input))));
@@ -94,4 +118,31 @@ criterion_group! {
         .measurement_time(Duration::from_secs(3));
     targets = prometheus
 }
-criterion_main!(benches);
+/// Runs `f` `n` times; callgrind or `perf stat` count inside this function.
+#[inline(never)]
+fn fixed_iterations(n: u64, f: &dyn Fn() -> usize) -> usize {
+    (0..n).map(|_| black_box(f())).sum()
+}
+
+/// `OTELBRIDGE_BENCH_ITERATIONS=N prometheus PATH..`: each named path (`parse-text/alltypes`...)
+/// run exactly N times, no criterion; e.g. `perf stat -e instructions:u` over it gives
+/// instructions per sample, steadier than time on a shared machine.
+fn main() {
+    if let Some(n) = std::env::var("OTELBRIDGE_BENCH_ITERATIONS").ok().and_then(|n| n.parse().ok())
+    {
+        let all = paths();
+        for path in std::env::args().skip(1).filter(|a| !a.starts_with("--")) {
+            let Some((_, _, input, parse)) =
+                all.iter().find(|(g, name, _, _)| format!("{g}/{name}") == path)
+            else {
+                eprintln!("unknown path {path}");
+                std::process::exit(2);
+            };
+            let samples = fixed_iterations(n, &|| parse(black_box(input)));
+            println!("{path}: {n} iterations, {samples} samples, {} bytes each", input.len());
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

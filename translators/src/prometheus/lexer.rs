@@ -7,6 +7,7 @@
 use super::error::ParseErrorKind;
 use super::model::Timestamp;
 use std::borrow::Cow;
+use std::hash::Hasher;
 
 /// A lexing failure at a byte offset.
 pub(crate) type LexError = (usize, ParseErrorKind);
@@ -112,6 +113,31 @@ pub(crate) fn space_end(b: &[u8], mut pos: usize, end: usize) -> usize {
 pub(crate) fn line_end(b: &[u8], pos: usize) -> usize {
     // SIMD search: finding line ends was a third of the parse time as a byte loop.
     memchr::memchr(b'\n', &b[pos..]).map_or(b.len(), |i| pos + i)
+}
+
+/// A quick multiplicative hash for the parsers' maps (family names, label sets): they are hot
+/// paths, and live for one parse only, so hash flooding buys an attacker one slow parse at most.
+#[derive(Default)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let word = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
+            h = (h.rotate_left(5) ^ word).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
 }
 
 /// Which backslash escapes a quoted string has.

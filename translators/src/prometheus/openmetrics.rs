@@ -19,13 +19,13 @@
 //! - `# UNIT` is the name's suffix and is not allowed on info and stateset.
 
 use super::error::{LinePos, ParseError, ParseErrorKind};
+use super::lexer::FastHasher;
 use super::lexer::{self, Escapes, LexError};
 use super::model::{Exemplar, Label, MetricFamily, MetricSet, MetricType, Sample, SampleKind};
 use super::Parsed;
 use std::borrow::Cow;
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// Parses an OpenMetrics 1.0 exposition, stopping at the first problem.
 pub fn parse_openmetrics(input: &[u8]) -> Result<MetricSet<'_>, ParseError> {
@@ -59,7 +59,7 @@ struct FamilyState {
     /// Index of a sample of the current label set, and its timestamp.
     group: Option<(usize, Option<super::model::Timestamp>)>,
     /// Label sets seen so far: hash → indexes of a sample of each.
-    seen_groups: HashMap<u64, Vec<usize>>,
+    seen_groups: HashMap<u64, Vec<usize>, BuildHasherDefault<FastHasher>>,
 }
 
 impl FamilyState {
@@ -71,7 +71,7 @@ impl FamilyState {
             has_unit: false,
             sample_lines: Vec::new(),
             group: None,
-            seen_groups: HashMap::new(),
+            seen_groups: HashMap::default(),
         }
     }
 }
@@ -91,7 +91,7 @@ struct OmParser<'a> {
     families: Vec<MetricFamily<'a>>,
     state: Option<FamilyState>,
     /// Every name (family and sample names) used by families already finished.
-    seen_names: HashSet<String>,
+    seen_names: HashSet<String, BuildHasherDefault<FastHasher>>,
     at: LinePos,
     /// `Some` when lenient: the problems let through so far.
     problems: Option<Vec<ParseError>>,
@@ -103,7 +103,7 @@ impl<'a> OmParser<'a> {
             src,
             families: Vec::new(),
             state: None,
-            seen_names: HashSet::new(),
+            seen_names: HashSet::default(),
             at: LinePos { line: 0, start: 0 },
             problems: lenient.then(Vec::new),
         }
@@ -340,7 +340,13 @@ impl<'a> OmParser<'a> {
     fn sample_line(&self, start: usize, end: usize) -> Result<SampleLine<'a>, ParseError> {
         let src = self.src;
         let b = src.as_bytes();
-        let name_end = lexer::metric_name_end(b, start, end);
+        // Most samples start with their family's name: compare those bytes at once.
+        let name_end = match self.families.last() {
+            Some(f) if b[start..end].starts_with(f.name.as_bytes()) => {
+                lexer::metric_name_rest(b, start + f.name.len(), end)
+            }
+            _ => lexer::metric_name_end(b, start, end),
+        };
         if name_end == start {
             return Err(self.err(start, ParseErrorKind::ExpectedMetricName));
         }
@@ -658,7 +664,7 @@ fn labels_hash(labels: &[Label<'_>], excl: Option<&str>) -> u64 {
         .iter()
         .filter(|l| excl != Some(&*l.name))
         .map(|l| {
-            let mut h = DefaultHasher::new();
+            let mut h = FastHasher::default();
             (&*l.name, &*l.value).hash(&mut h);
             h.finish()
         })

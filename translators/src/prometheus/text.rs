@@ -16,12 +16,12 @@
 //! - The input ends with a line feed (a last line without one is an error, as in Prometheus).
 
 use super::error::{LinePos, ParseError, ParseErrorKind};
-use super::lexer::{self, Escapes, LexError};
+use super::lexer::{self, Escapes, FastHasher, LexError};
 use super::model::{Label, MetricFamily, MetricSet, MetricType, Sample, SampleKind};
 use super::Parsed;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// Parses a text 0.0.4 exposition, stopping at the first problem.
 pub fn parse_text(input: &[u8]) -> Result<MetricSet<'_>, ParseError> {
@@ -39,32 +39,7 @@ pub fn parse_text_lenient(input: &[u8]) -> Result<Parsed<'_>, ParseError> {
     TextParser::new(src, true).run()
 }
 
-/// A quick multiplicative hash for family names: the index is a hot path and names are not
-/// attacker-chosen keys of a long-lived map (one map per parse).
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl Hasher for NameHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes(c.try_into().unwrap_or([0; 8]));
-            h = (h.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-        self.0 = h;
-    }
-}
-
-type NameIndex<'a> = HashMap<&'a str, usize, BuildHasherDefault<NameHasher>>;
+type NameIndex<'a> = HashMap<&'a str, usize, BuildHasherDefault<FastHasher>>;
 
 struct TextParser<'a> {
     src: &'a str,
