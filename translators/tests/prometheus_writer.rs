@@ -172,6 +172,29 @@ fn families_sharing_a_name_are_written_once() {
 }
 
 #[test]
+fn a_stale_marker_is_kept_in_the_model_and_written_as_nan() {
+    let mut f = MetricFamily::new("up", MetricType::Gauge);
+    f.samples.push(Sample {
+        name: "up".into(),
+        kind: SampleKind::Value,
+        labels: Vec::new(),
+        value: translators::prometheus::stale_nan(),
+        timestamp: None,
+        exemplar: None,
+    });
+    assert!(f.samples[0].is_stale());
+    assert_eq!(f.samples[0].value.to_bits(), translators::prometheus::STALE_NAN_BITS);
+    let set = MetricSet { families: vec![f] };
+    let mut text = String::new();
+    write_text(&set, &mut text);
+    assert_eq!(text, "# TYPE up gauge\nup NaN\n");
+    // Text has one NaN: read back, it is an ordinary NaN, never a stale marker.
+    let back = parse_text(text.as_bytes()).unwrap();
+    assert!(back.families[0].samples[0].value.is_nan());
+    assert!(!back.families[0].samples[0].is_stale());
+}
+
+#[test]
 fn text_counters_become_openmetrics_counters() {
     let input =
         b"# HELP req_total Requests.\n# TYPE req_total counter\nreq_total{code=\"200\"} 5 1500\n";
