@@ -607,23 +607,103 @@ fn bad_store_folders_and_flag_values_exit_with_a_clear_message() {
     }
 }
 
+/// A store holding three log records a few minutes old: checkout INFO and ERROR (with a trace id and http
+/// attributes, a two-line body), payments WARN.
+fn log_store() -> PathBuf {
+    use translators::otlp::attributes::{int, string};
+    use translators::otlp::logs_model::{
+        ExportLogsServiceRequest, LogRecord, ResourceLogs, ScopeLogs,
+    };
+    use translators::otlp::model::{any_value::Value as Any, AnyValue, Resource};
+    let dir = temp_dir("logs");
+    let base = now_unix_nanos() - 600 * 1_000_000_000;
+    let record = |offset_s: u64, number: i32, text: &str, body: &str| LogRecord {
+        time_unix_nano: base + offset_s * 1_000_000_000,
+        severity_number: number,
+        severity_text: text.into(),
+        body: Some(AnyValue { value: Some(Any::StringValue(body.into())) }),
+        ..LogRecord::default()
+    };
+    let mut error = record(1, 17, "ERROR", "payment timeout\nafter 3 retries");
+    error.trace_id = vec![0xab; 16];
+    error.attributes = vec![string("http.method", "POST"), int("http.status_code", 504)];
+    let logs = |service: &str, records| ResourceLogs {
+        resource: Some(Resource {
+            attributes: vec![string("service.name", service)],
+            dropped_attributes_count: 0,
+        }),
+        scope_logs: vec![ScopeLogs { log_records: records, ..ScopeLogs::default() }],
+        schema_url: String::new(),
+    };
+    let request = ExportLogsServiceRequest {
+        resource_logs: vec![
+            logs("checkout", vec![record(0, 9, "INFO", "order 42 placed"), error]),
+            logs("payments", vec![record(60, 13, "WARN", "card declined")]),
+        ],
+    };
+    let config = StoreConfig { data_dir: dir.clone(), ..StoreConfig::default() };
+    let store = Store::open(&config).unwrap();
+    assert_eq!(store.ingest_logs(&request).unwrap().stored, 3);
+    store.close().unwrap();
+    dir
+}
+
 #[test]
-fn search_logs_says_logs_are_not_stored_yet() {
-    let dir = shop_store().0.to_str().unwrap();
-    let out = otelbridge(&[
-        "search",
-        "logs",
-        "level:error",
-        "--since",
-        "1h",
-        "--json",
-        "--data-dir",
-        dir,
-    ]);
+fn search_logs_finds_records_by_lucene_style_queries() {
+    let dir = log_store();
+    let dir = dir.to_str().unwrap();
+    let (stdout, _) = run_ok(&["search", "logs", "--data-dir", dir]);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{stdout}");
+    assert!(lines[0].starts_with("TIME (UTC)") && lines[0].ends_with("BODY"), "{stdout}");
+    // Newest first; a line break in a body is shown, not printed.
+    assert!(
+        lines[1].contains("WARN")
+            && lines[1].contains("payments")
+            && lines[1].ends_with("card declined")
+    );
+    assert!(
+        lines[2].contains("ERROR") && lines[2].ends_with("payment timeout⏎after 3 retries"),
+        "{stdout}"
+    );
+    assert!(lines[3].contains("INFO") && lines[3].ends_with("order 42 placed"));
+
+    let (stdout, _) =
+        run_ok(&["search", "logs", "timeout AND service:checkout", "--json", "--data-dir", dir]);
+    let found = json_lines(&stdout);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["severityText"], "ERROR");
+    assert_eq!(found[0]["severityNumber"], 17);
+    assert_eq!(found[0]["service"], "checkout");
+    assert_eq!(found[0]["body"], "payment timeout\nafter 3 retries");
+    assert_eq!(found[0]["attributes"]["http.status_code"], 504);
+    assert_eq!(found[0]["traceId"], "ab".repeat(16));
+    assert_eq!(found[0]["resource"]["service.name"], "checkout");
+
+    for (query, expected) in [
+        ("severity:WARN OR severity:INFO", 2),
+        ("attributes.http.method:POST", 1),
+        ("-service:checkout", 1),
+        ("\"order 42\"", 1),
+        ("nothing-like-this", 0),
+    ] {
+        let (stdout, stderr) = run_ok(&["search", "logs", query, "--json", "--data-dir", dir]);
+        assert_eq!(json_lines(&stdout).len(), expected, "{query}: {stderr}");
+        if expected == 0 {
+            assert!(stderr.contains("no log records found"), "{stderr}");
+        }
+    }
+    let (stdout, _) = run_ok(&["search", "logs", "--since", "570s", "--json", "--data-dir", dir]);
+    assert_eq!(json_lines(&stdout).len(), 1, "only the WARN is newer than 9.5 minutes");
+    let (stdout, stderr) = run_ok(&["search", "logs", "--limit", "1", "--json", "--data-dir", dir]);
+    assert_eq!(json_lines(&stdout)[0]["severityText"], "WARN");
+    assert!(stderr.contains("most recent matching records"), "{stderr}");
+
+    let out = otelbridge(&["search", "logs", "severity:(ERROR", "--data-dir", dir]);
     let (stdout, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert_eq!(stdout, "");
-    assert!(stderr.contains("logs are not stored yet"), "{stderr}");
+    assert!(stderr.contains("bad query"), "{stderr}");
 }
 
 /// Kills the service on drop, so that a failed assertion does not leave it running.

@@ -1,14 +1,16 @@
 //! `otelbridge search`: find traces in the embedded store from the command line, as a readable table or as
-//! one JSON object per trace. `search logs` keeps its argument shape for when logs are stored.
+//! one JSON object per trace; `search logs` finds log records with a Lucene-style query string.
 //!
 //! Exit codes: 0 done (also when nothing matched: `no traces found` on stderr); 1 the store could not be read
-//! or the output written, or logs were asked for; 2 no store in `--data-dir`, or a bad flag value.
+//! or the output written; 2 no store in `--data-dir`, a bad flag value or a query that does not parse.
 //!
 //! The store is opened read-only, so this works beside a running `otelbridge run` on the same folder and sees
 //! what that service had committed (every `commit_interval`) when the command started.
 
 use crate::commands::run::DEFAULT_DATA_DIR;
 use crate::config::duration::parse_duration;
+use crate::store::logs::{FoundLog, LogQuery};
+use crate::store::partitions::{civil_from_days, days_from_civil};
 use crate::store::query::{SpanFilter, TagFilter, TraceId, TraceQuery};
 use crate::store::{now_unix_nanos, Store, StoreError};
 use clap::{Args, Subcommand};
@@ -20,6 +22,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use translators::otlp::attributes;
+use translators::otlp::logs_model::severity_short_name;
 use translators::otlp::model::status::StatusCode;
 use translators::{encode_traces, ExportTraceServiceRequest, Format};
 
@@ -42,7 +45,7 @@ pub struct SearchArgs {
 pub enum SearchTarget {
     /// Find traces with a span matching every condition given (Jaeger's rule), most recent first.
     Traces(TraceSearchArgs),
-    /// Search stored log records (not available yet: no receiver stores logs; exits with an error).
+    /// Search stored log records with a Lucene-style query, most recent first.
     Logs(LogSearchArgs),
 }
 
@@ -122,17 +125,25 @@ pub struct TraceSearchArgs {
     json: bool,
 }
 
-/// Arguments of `otelbridge search logs` (kept so the command line is stable once logs are stored).
+/// Arguments of `otelbridge search logs`.
 #[derive(Debug, Args)]
 pub struct LogSearchArgs {
     #[command(flatten)]
     store: StoreArgs,
-    /// The query.
-    #[arg(value_name = "QUERY")]
+    /// A Lucene-style query: words search the body (ANDed), `field:value` a field (`severity:ERROR`,
+    /// `service:checkout`, `trace_id:<hex>`, `attributes.http.method:GET`, `resource.host.name:web-1`), with
+    /// AND, OR, NOT, parentheses and `"phrases"`. `*` (the default) matches every record.
+    #[arg(value_name = "QUERY", default_value = "*", allow_hyphen_values = true)]
     query: String,
     /// Records at or after this time: a duration ago (`15m`, `1h`, `2d`) or an RFC 3339 time.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     since: Option<u64>,
+    /// Records at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    until: Option<u64>,
+    /// At most this many records, most recent first.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+    limit: u32,
     /// One JSON object per record and line instead of the table.
     #[arg(long)]
     json: bool,
@@ -147,12 +158,141 @@ pub fn run(args: SearchArgs) -> ExitCode {
 }
 
 fn search_logs(args: LogSearchArgs) -> ExitCode {
-    let _ = (&args.store, &args.query, args.since, args.json);
-    eprintln!(
-        "error: logs are not stored yet: no receiver writes log records into the embedded store, so there is \
-         nothing to search (traces: `otelbridge search traces`)"
+    let store = match open_store(&args.store.data_dir) {
+        Ok(store) => store,
+        Err(code) => return code,
+    };
+    if let (Some(since), Some(until)) = (args.since, args.until) {
+        if since > until {
+            eprintln!(
+                "error: --since {} is after --until {}",
+                format_time(since),
+                format_time(until)
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
+    let query = LogQuery {
+        query: args.query.clone(),
+        from: args.since,
+        to: args.until,
+        limit: args.limit as usize,
+    };
+    let found = match store.search_logs(&query) {
+        Ok(found) => found,
+        // A query the parser refuses is the user's to fix: a usage error, with the parser's reason.
+        Err(StoreError::Query(reason)) => {
+            eprintln!("error: bad query {reason}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if found.is_empty() {
+        eprintln!("no log records found");
+        return ExitCode::SUCCESS;
+    }
+    let rows: Vec<LogRow> = found.iter().map(LogRow::of).collect();
+    let out = if args.json {
+        rows.iter().map(|row| row.json.to_string() + "\n").collect::<String>()
+    } else {
+        log_table(&rows)
+    };
+    if let Err(code) = write_stdout(out.as_bytes()) {
+        return code;
+    }
+    if found.len() == query.limit {
+        eprintln!(
+            "showing the {} most recent matching records (raise --limit or narrow --since)",
+            query.limit
+        );
+    }
+    ExitCode::SUCCESS
+}
+
+/// One found log record, ready for the table and for `--json`.
+struct LogRow {
+    time: u64,
+    severity: String,
+    service: String,
+    body: String,
+    json: Value,
+}
+
+impl LogRow {
+    fn of(found: &FoundLog) -> Self {
+        let default_resource = Default::default();
+        let resource = found.record.resource.as_ref().unwrap_or(&default_resource);
+        let scope_logs = found.record.scope_logs.first();
+        let record = scope_logs.and_then(|sl| sl.log_records.first()).cloned().unwrap_or_default();
+        let severity = if record.severity_text.is_empty() {
+            severity_short_name(record.severity_number).to_string()
+        } else {
+            record.severity_text.clone()
+        };
+        let service = attributes::get_str(&resource.attributes, "service.name")
+            .unwrap_or_default()
+            .to_string();
+        let body_value = record.body.as_ref().and_then(|b| b.value.as_ref());
+        let body = match body_value {
+            Some(translators::otlp::model::any_value::Value::StringValue(s)) => s.clone(),
+            other => attributes::to_json(other).to_string(),
+        };
+        let map = |kvs: &[translators::otlp::model::KeyValue]| -> Value {
+            kvs.iter()
+                .map(|kv| {
+                    (
+                        kv.key.clone(),
+                        attributes::to_json(kv.value.as_ref().and_then(|v| v.value.as_ref())),
+                    )
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        };
+        let hex = |id: &[u8]| {
+            if id.is_empty() {
+                Value::Null
+            } else {
+                json!(translators::ids::to_hex(id))
+            }
+        };
+        let json = json!({
+            "time": format_time(found.time),
+            "timeUnixNano": found.time.to_string(),
+            "severityText": record.severity_text,
+            "severityNumber": record.severity_number,
+            "service": service,
+            "body": attributes::to_json(body_value),
+            "attributes": map(&record.attributes),
+            "resource": map(&resource.attributes),
+            "scope": scope_logs.and_then(|sl| sl.scope.as_ref()).map(|s| s.name.clone()).unwrap_or_default(),
+            "traceId": hex(&record.trace_id),
+            "spanId": hex(&record.span_id),
+        });
+        LogRow { time: found.time, severity, service, body, json }
+    }
+}
+
+/// One line per record: time, severity, service and the body on one line (line breaks shown as `⏎`).
+fn log_table(rows: &[LogRow]) -> String {
+    let severity_width = rows.iter().map(|r| r.severity.chars().count()).max().unwrap_or(0).max(8);
+    let service_width = rows.iter().map(|r| r.service.chars().count()).max().unwrap_or(0).max(7);
+    let mut out = format!(
+        "{:<24}  {:<severity_width$}  {:<service_width$}  BODY\n",
+        "TIME (UTC)", "SEVERITY", "SERVICE"
     );
-    ExitCode::FAILURE
+    for row in rows {
+        let body = row.body.replace("\r\n", "⏎").replace('\n', "⏎");
+        out.push_str(&format!(
+            "{:<24}  {:<severity_width$}  {:<service_width$}  {body}\n",
+            format_time(row.time),
+            row.severity,
+            row.service
+        ));
+    }
+    out
 }
 
 fn search_traces(args: TraceSearchArgs) -> ExitCode {
@@ -668,33 +808,6 @@ fn days_in_month(year: i64, month: i64) -> i64 {
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     }
-}
-
-/// Days since 1970-01-01 of a Gregorian date: count whole years in 400-year eras from March 1st of year 0, so
-/// that the leap day ends the counted year.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// The Gregorian date of a day count since 1970-01-01 (inverse of [`days_from_civil`]).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -142,6 +142,22 @@ impl Store {
         let f = self.log_fields();
         let mut parser = QueryParser::for_index(index, vec![f.body]);
         parser.set_conjunction_by_default();
-        parser.parse_query(text).map_err(|e| StoreError::Query(format!("{text:?}: {e}")))
+        let parsed = match parser.parse_query(text) {
+            // `-service:x` alone means "everything but", as in Elasticsearch's query_string: add a match-all
+            // clause beside the exclusions.
+            Err(tantivy::query::QueryParserError::AllButQueryForbidden) => {
+                use tantivy::query_grammar::{UserInputAst, UserInputLeaf};
+                let all = UserInputAst::Leaf(Box::new(UserInputLeaf::All));
+                match tantivy::query_grammar::parse_query(text) {
+                    Ok(UserInputAst::Clause(mut clauses)) => {
+                        clauses.insert(0, (Some(Occur::Must), all));
+                        parser.build_query_from_user_input_ast(UserInputAst::Clause(clauses))
+                    }
+                    _ => Err(tantivy::query::QueryParserError::AllButQueryForbidden),
+                }
+            }
+            other => other,
+        };
+        parsed.map_err(|e| StoreError::Query(format!("{text:?}: {e}")))
     }
 }
