@@ -493,6 +493,11 @@ async fn answers_the_jaeger_ui_request_shapes() {
     assert!(!pretty("/api/services?prettyPrint=false").await.contains('\n'));
     let text = pretty("/api/operations?prettyPrint=true").await;
     assert!(text.starts_with("{\"data\":null,"), "{text}");
+    // The service in the path is unescaped as Jaeger does (`%XX`, and `+` is a space).
+    let escaped = bridge.get("/api/services/front%65nd/operations").await;
+    assert_eq!(escaped.body["total"], 5);
+    let plus = bridge.get("/api/services/front+end/operations").await;
+    assert_eq!((plus.body["data"].clone(), plus.body["total"].clone()), (Value::Null, json!(0)));
     // The system architecture page: 7 days back from its end.
     let end_ms = END_US / 1000;
     let answer = bridge.get(&format!("/api/dependencies?endTs={end_ms}&lookback=604800000")).await;
