@@ -74,6 +74,15 @@ impl FamilyState {
             seen_groups: HashMap::default(),
         }
     }
+
+    /// A fresh state for a family starting at `at`, keeping the (emptied) buffers of this one.
+    fn reuse(self, at: LinePos) -> Self {
+        FamilyState {
+            sample_lines: self.sample_lines,
+            seen_groups: self.seen_groups,
+            ..FamilyState::new(at)
+        }
+    }
 }
 
 /// One sample line, read but not yet placed in a family.
@@ -95,6 +104,8 @@ struct OmParser<'a> {
     at: LinePos,
     /// `Some` when lenient: the problems let through so far.
     problems: Option<Vec<ParseError>>,
+    /// A finished family's state, emptied, whose buffers the next family reuses.
+    spare: Option<FamilyState>,
 }
 
 impl<'a> OmParser<'a> {
@@ -106,6 +117,7 @@ impl<'a> OmParser<'a> {
             seen_names: HashSet::default(),
             at: LinePos { line: 0, start: 0 },
             problems: lenient.then(Vec::new),
+            spare: None,
         }
     }
 
@@ -179,7 +191,10 @@ impl<'a> OmParser<'a> {
         let finished = self.finish_family();
         self.tolerate(finished)?;
         self.families.push(MetricFamily::new(name, metric_type));
-        self.state = Some(FamilyState::new(self.at));
+        self.state = Some(match self.spare.take() {
+            Some(spare) => spare.reuse(self.at),
+            None => FamilyState::new(self.at),
+        });
         Ok(())
     }
 
@@ -565,9 +580,18 @@ impl<'a> OmParser<'a> {
 
     /// The rules checked once a family is complete.
     fn finish_family(&mut self) -> Result<(), ParseError> {
-        let Some(state) = self.state.take() else {
+        let Some(mut state) = self.state.take() else {
             return Ok(());
         };
+        let result = self.check_family(&state);
+        // Keep the buffers for the next family: allocating them anew was a tenth of the time.
+        state.sample_lines.clear();
+        state.seen_groups.clear();
+        self.spare = Some(state);
+        result
+    }
+
+    fn check_family(&mut self, state: &FamilyState) -> Result<(), ParseError> {
         let family = self.families.last().expect("state belongs to a family");
         let name = &*family.name;
         let suffixes: &[&str] = match family.metric_type {
