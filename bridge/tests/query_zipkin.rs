@@ -566,3 +566,112 @@ mod own_data {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Latency of the Zipkin API on a store of `OTELBRIDGE_ZIPKIN_API_SPANS` spans (default 50,000; traces of five
+/// spans over three services, spread over the last hour). Run by hand:
+/// `cargo test -p otelbridge --test query_zipkin -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn latency_on_a_larger_store() {
+    use otelbridge::store::{now_unix_nanos, Store, StoreConfig};
+    use translators::otlp::attributes::string;
+    use translators::otlp::model::span::SpanKind;
+    use translators::otlp::model::{
+        ExportTraceServiceRequest, Resource, ResourceSpans, ScopeSpans, Span,
+    };
+
+    let spans: usize = std::env::var("OTELBRIDGE_ZIPKIN_API_SPANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let traces = spans / 5;
+    let dir = temp_dir("latency");
+    let config = StoreConfig { data_dir: dir.clone(), ..StoreConfig::default() };
+    let store = Store::open(&config).unwrap();
+    let now = now_unix_nanos();
+    let hour = 3_600_000_000_000u64;
+    let shape = [
+        ("frontend", "GET /checkout", SpanKind::Server, 0u8, ""),
+        ("frontend", "POST /api/checkout", SpanKind::Client, 1, "checkout"),
+        ("checkout", "POST /api/checkout", SpanKind::Server, 2, ""),
+        ("checkout", "charge", SpanKind::Client, 3, "payments"),
+        ("payments", "Charge", SpanKind::Server, 4, ""),
+    ];
+    let started = Instant::now();
+    for chunk in (0..traces).collect::<Vec<_>>().chunks(1000) {
+        let mut resource_spans = Vec::new();
+        for &t in chunk {
+            let start = now - hour + (t as u64) * (hour / traces as u64);
+            let trace_id = [&[0x5a; 8][..], &(t as u64).to_be_bytes()[..]].concat();
+            for (i, (service, name, kind, parent, peer)) in shape.iter().enumerate() {
+                let mut attributes = vec![string("http.route", *name)];
+                if !peer.is_empty() {
+                    attributes.push(string("peer.service", *peer));
+                }
+                if t % 1000 == 0 && i == 2 {
+                    attributes.push(string("rare", "yes"));
+                }
+                resource_spans.push(ResourceSpans {
+                    resource: Some(Resource {
+                        attributes: vec![string("service.name", *service)],
+                        dropped_attributes_count: 0,
+                    }),
+                    scope_spans: vec![ScopeSpans {
+                        spans: vec![Span {
+                            trace_id: trace_id.clone(),
+                            span_id: [&(t as u32).to_be_bytes()[..], &[0, 0, 0, i as u8 + 1][..]]
+                                .concat(),
+                            parent_span_id: if i == 0 {
+                                vec![]
+                            } else {
+                                [&(t as u32).to_be_bytes()[..], &[0, 0, 0, *parent][..]].concat()
+                            },
+                            name: (*name).into(),
+                            kind: *kind as i32,
+                            start_time_unix_nano: start + i as u64 * 1_000_000,
+                            end_time_unix_nano: start + 50_000_000 - i as u64 * 1_000_000,
+                            attributes,
+                            ..Span::default()
+                        }],
+                        ..ScopeSpans::default()
+                    }],
+                    schema_url: String::new(),
+                });
+            }
+        }
+        store.ingest(&ExportTraceServiceRequest { resource_spans }).unwrap();
+    }
+    store.commit().unwrap();
+    println!("ingested {spans} spans in {:?}", started.elapsed());
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = otelbridge::store::zipkin_api::router(store.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let client = reqwest::Client::new();
+    let now_ms = now / 1_000_000;
+    let some_trace = format!("{}{:016x}", "5a".repeat(8), traces / 2);
+    for path in [
+        "/api/v2/services".to_owned(),
+        "/api/v2/spans?serviceName=checkout".into(),
+        format!("/api/v2/trace/{some_trace}"),
+        "/api/v2/traces?serviceName=checkout&limit=10".into(),
+        "/api/v2/traces?serviceName=checkout&spanName=charge&limit=10".into(),
+        "/api/v2/traces?serviceName=checkout&annotationQuery=rare&limit=10".into(),
+        format!("/api/v2/dependencies?endTs={now_ms}&lookback=3600000"),
+    ] {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..5 {
+            let at = Instant::now();
+            let response = client.get(format!("http://{address}{path}")).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path}");
+            size = response.bytes().await.unwrap().len();
+            times.push(at.elapsed());
+        }
+        times.sort();
+        println!("{path}: median {:?} (min {:?}), {size} bytes", times[2], times[0]);
+    }
+    store.close().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

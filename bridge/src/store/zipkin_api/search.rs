@@ -8,10 +8,11 @@
 //! tested with Zipkin's rules. Names compare lower-cased, as Zipkin lower-cases them on ingest.
 
 use super::super::query::TraceId;
-use super::super::{Store, StoreError};
-use std::collections::HashSet;
+use super::super::{schema, Store, StoreError};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Bound;
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
+use tantivy::columnar::BytesColumn;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, Order, Searcher, Term};
@@ -179,10 +180,42 @@ enum Narrowing {
     Names(Vec<String>),
     /// The span's duration is in this range (ns).
     Duration(Option<u64>, Option<u64>),
+    /// The span has this tag (span or resource attribute).
+    Tag(String, String),
+    /// The span has a tag with this key or an event with this name.
+    KeyOrEvent(String),
 }
 
-/// How many candidate traces are fetched and tested at once.
-const TEST_BATCH: usize = 64;
+/// At most this many candidate traces are fetched and tested at once.
+const MAX_BATCH: usize = 256;
+
+/// Tags the Zipkin translation derives (or drops) rather than copying an indexed attribute: an
+/// `annotationQuery` term on them cannot narrow the search through the index.
+const DERIVED_TAGS: [&str; 9] = [
+    "error",
+    "span.kind",
+    "otel.status_description",
+    "otel.library.name",
+    "otel.library.version",
+    "w3c.tracestate",
+    "otel.dropped_attributes_count",
+    "otel.dropped_events_count",
+    "otel.dropped_links_count",
+];
+
+/// The `annotationQuery` term the index can narrow the search with: one a single span must meet anyway,
+/// whose Zipkin tag is an indexed span or resource attribute spelled the same way (`key=value` first, the
+/// more selective).
+fn indexable_term(terms: &[(String, String)]) -> Option<&(String, String)> {
+    let indexable = |(key, _): &&(String, String)| {
+        !key.is_empty()
+            && !key.starts_with('{')
+            && !key.starts_with(translators::zipkin::TAG_LINK_PREFIX)
+            && !DERIVED_TAGS.contains(&key.as_str())
+    };
+    let mut candidates = terms.iter().filter(indexable);
+    candidates.clone().find(|(_, value)| !value.is_empty()).or_else(|| candidates.next())
+}
 
 impl Store {
     /// The stored spellings of a lower-cased service name (Zipkin compares names lower-cased; the store keeps
@@ -237,6 +270,12 @@ impl Store {
                 return Ok(Vec::new());
             }
             Narrowing::Names(names)
+        } else if let Some((key, value)) = indexable_term(&query.annotations) {
+            if value.is_empty() {
+                Narrowing::KeyOrEvent(key.clone())
+            } else {
+                Narrowing::Tag(key.clone(), value.clone())
+            }
         } else if query.min_duration.is_some() {
             // Zipkin's µs are the ns truncated (at least 1): bounds that keep every span whose µs match.
             let min = query.min_duration.map(|us| (us.max(1) as u64 - 1) * 1000 + 1);
@@ -251,6 +290,7 @@ impl Store {
         let mut found: Vec<(TraceId, Vec<model::Span>)> = Vec::new();
         let mut tested: HashSet<TraceId> = HashSet::new();
         let mut want = query.limit.saturating_mul(16).max(256);
+        let mut batch = 1;
         loop {
             let (candidates, exhausted) =
                 self.candidate_trace_ids(&*index_query, from, to, want)?;
@@ -258,11 +298,13 @@ impl Store {
                 candidates.into_iter().filter(|id| tested.insert(*id)).collect();
             let mut rest = fresh.as_slice();
             while !rest.is_empty() && found.len() < query.limit {
-                // Fetch about as many traces as are still wanted: most candidates usually match.
-                let size = (query.limit - found.len()).clamp(1, TEST_BATCH).min(rest.len());
-                let (batch, tail) = rest.split_at(size);
+                // First about as many traces as are still wanted (most candidates usually match), more at
+                // once while they do not: each fetch has a fixed cost.
+                let size = (query.limit - found.len()).max(batch).min(MAX_BATCH).min(rest.len());
+                batch = (batch * 2).min(MAX_BATCH);
+                let (chunk, tail) = rest.split_at(size);
                 rest = tail;
-                for (id, request) in self.traces(batch)? {
+                for (id, request) in self.traces(chunk)? {
                     let spans = zipkin_spans(&request);
                     if query.test(&spans) {
                         found.push((id, spans));
@@ -330,6 +372,20 @@ impl Store {
             Narrowing::None => {}
             Narrowing::Names(names) => must.push(any_of(f.name, names)),
             Narrowing::Duration(min, max) => must.push(range(f.duration, *min, *max)),
+            Narrowing::Tag(key, value) => {
+                must.push(any_of(f.tags, &[schema::tag_term_text(key, value)]))
+            }
+            Narrowing::KeyOrEvent(word) => must.push(Box::new(BooleanQuery::new(vec![
+                // A key is present when some `key=...` term is: the terms from `key=` up to `key>`.
+                (
+                    Occur::Should,
+                    Box::new(RangeQuery::new(
+                        Bound::Included(Term::from_field_text(f.tags, &format!("{word}="))),
+                        Bound::Excluded(Term::from_field_text(f.tags, &format!("{word}>"))),
+                    )) as Box<dyn Query>,
+                ),
+                (Occur::Should, any_of(f.event_names, &[schema::truncate(word).to_owned()])),
+            ]))),
         }
         Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect()))
     }
@@ -354,8 +410,9 @@ impl Store {
                 &TopDocs::with_limit(want - taken).order_by_fast_field::<u64>("start", Order::Desc),
             )?;
             taken += hits.len();
+            let mut columns = TraceIdColumn::default();
             for (_, address) in hits {
-                let id = fast_trace_id(&searcher, address)?;
+                let id = columns.trace_id(&searcher, address)?;
                 if seen.insert(id) {
                     ids.push(id);
                 }
@@ -369,11 +426,41 @@ impl Store {
 
     /// The distinct ids of the traces with a span that started in `[from, to]` (ns).
     pub(crate) fn trace_ids_between(&self, from: u64, to: u64) -> Result<Vec<TraceId>, StoreError> {
+        let f = self.fields();
+        let query = RangeQuery::new(
+            Bound::Included(Term::from_field_u64(f.start, from)),
+            Bound::Included(Term::from_field_u64(f.start, to)),
+        );
         let mut seen = HashSet::new();
         let mut ids = Vec::new();
-        for summary in self.span_summaries(from, to)? {
-            if seen.insert(summary.trace_id) {
-                ids.push(summary.trace_id);
+        for partition in self.partitions_between(Some(from), Some(to)) {
+            let searcher = partition.reader.searcher();
+            let mut by_segment: BTreeMap<u32, BTreeSet<u64>> = BTreeMap::new();
+            let mut columns: BTreeMap<u32, BytesColumn> = BTreeMap::new();
+            for address in searcher.search(&query, &DocSetCollector)? {
+                let column = match columns.entry(address.segment_ord) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(trace_id_column(&searcher, address.segment_ord)?)
+                    }
+                };
+                // Spans of one trace share a term ordinal: look each ordinal's bytes up once.
+                by_segment
+                    .entry(address.segment_ord)
+                    .or_default()
+                    .extend(column.term_ords(address.doc_id));
+            }
+            let mut buf = Vec::new();
+            for (segment, ords) in by_segment {
+                let column = &columns[&segment];
+                for ord in ords {
+                    buf.clear();
+                    column.ord_to_bytes(ord, &mut buf).map_err(|e| StoreError::Index(e.into()))?;
+                    let id = translators::ids::widen_trace_id(&buf).unwrap_or_default();
+                    if seen.insert(id) {
+                        ids.push(id);
+                    }
+                }
             }
         }
         Ok(ids)
@@ -386,21 +473,36 @@ fn low_half(id: &TraceId) -> [u8; 8] {
     low
 }
 
-/// A document's trace id from the fast column.
-fn fast_trace_id(searcher: &Searcher, address: DocAddress) -> Result<TraceId, StoreError> {
-    let column =
-        searcher.segment_reader(address.segment_ord).fast_fields().bytes("trace_id")?.ok_or_else(
-            || {
-                StoreError::Index(tantivy::TantivyError::SchemaError(
-                    "fast field trace_id missing".into(),
-                ))
-            },
-        )?;
-    let mut buf = Vec::new();
-    if let Some(ord) = column.term_ords(address.doc_id).next() {
-        column.ord_to_bytes(ord, &mut buf).map_err(|e| StoreError::Index(e.into()))?;
+fn trace_id_column(searcher: &Searcher, segment: u32) -> Result<BytesColumn, StoreError> {
+    searcher.segment_reader(segment).fast_fields().bytes("trace_id")?.ok_or_else(|| {
+        StoreError::Index(tantivy::TantivyError::SchemaError("fast field trace_id missing".into()))
+    })
+}
+
+/// Reads documents' trace ids from the fast column, keeping the current segment's column open.
+#[derive(Default)]
+struct TraceIdColumn {
+    current: Option<(u32, BytesColumn)>,
+    buf: Vec<u8>,
+}
+
+impl TraceIdColumn {
+    fn trace_id(
+        &mut self,
+        searcher: &Searcher,
+        address: DocAddress,
+    ) -> Result<TraceId, StoreError> {
+        if self.current.as_ref().is_none_or(|(segment, _)| *segment != address.segment_ord) {
+            self.current =
+                Some((address.segment_ord, trace_id_column(searcher, address.segment_ord)?));
+        }
+        let (_, column) = self.current.as_ref().expect("just set");
+        self.buf.clear();
+        if let Some(ord) = column.term_ords(address.doc_id).next() {
+            column.ord_to_bytes(ord, &mut self.buf).map_err(|e| StoreError::Index(e.into()))?;
+        }
+        Ok(translators::ids::widen_trace_id(&self.buf).unwrap_or_default())
     }
-    Ok(translators::ids::widen_trace_id(&buf).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -422,5 +524,15 @@ mod tests {
             pairs(&[("a", "2"), ("b", ""), ("c", "x=y")])
         );
         assert_eq!(parse_annotation_query(""), pairs(&[]));
+    }
+
+    #[test]
+    fn the_index_narrows_by_a_copied_attribute_key_value_first() {
+        let terms = parse_annotation_query("error and otlp.link.0 and http.route and user=ann");
+        assert_eq!(indexable_term(&terms), Some(&("user".to_owned(), "ann".to_owned())));
+        let terms = parse_annotation_query("error=boom and http.route");
+        assert_eq!(indexable_term(&terms), Some(&("http.route".to_owned(), String::new())));
+        let terms = parse_annotation_query("error and otel.library.name=x and {\"a\":{}}");
+        assert_eq!(indexable_term(&terms), None);
     }
 }
