@@ -245,7 +245,8 @@ fn check(span: &SpanView<'_>) -> Result<Checked, String> {
 #[inline]
 fn write_tag(w: &mut Writer, field: u32, key: &str, value: &TagValue<'_>) {
     let value = match value {
-        TagValue::Str(s) => AnyValueView::String(s),
+        // Same bytes, fewer appends (the usual tag).
+        TagValue::Str(s) => return w.key_value_str(field, key, s),
         TagValue::Bool(b) => AnyValueView::Bool(*b),
         TagValue::Long(i) => AnyValueView::Int(*i),
         TagValue::Double(d) => AnyValueView::Double(*d),
