@@ -534,6 +534,17 @@ mod own_data {
         // The Zipkin UI asks for autocomplete keys on load: none are configured.
         assert_eq!(get_json("/api/v2/autocompleteKeys").await, json!([]));
         assert_eq!(get_json("/api/v2/autocompleteValues?key=customer.tier").await, json!([]));
+        // Extreme numbers are answered, not overflowed.
+        let max = i64::MAX;
+        for path in [
+            format!(
+                "/api/v2/traces?endTs={max}&lookback={max}&minDuration={max}&maxDuration={max}"
+            ),
+            format!("/api/v2/traces?serviceName=bulk&minDuration={max}&limit=2147483647"),
+            format!("/api/v2/dependencies?endTs={max}&lookback=1"),
+        ] {
+            assert_eq!(get_json(&path).await, json!([]), "{path}");
+        }
         // Zipkin's texts for bad parameters the recordings do not cover.
         for (path, status, text) in [
             ("/api/v2/traces?endTs=0".to_owned(), 400, "endTs <= 0".to_owned()),

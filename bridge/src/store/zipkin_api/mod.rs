@@ -369,7 +369,7 @@ async fn dependencies(
     }
     let links = blocking(move || {
         // Traces with a span in the window (ms, inclusive), linked whole.
-        let from = (end_ts - lookback).max(0) as u64 * 1_000_000;
+        let from = ((end_ts - lookback).max(0) as u64).saturating_mul(1_000_000);
         let to = (end_ts as u64).saturating_mul(1_000_000).saturating_add(999_999);
         let ids = store.trace_ids_between(from, to)?;
         let mut linker = links::Linker::new();

@@ -278,8 +278,12 @@ impl Store {
             }
         } else if query.min_duration.is_some() {
             // Zipkin's µs are the ns truncated (at least 1): bounds that keep every span whose µs match.
-            let min = query.min_duration.map(|us| (us.max(1) as u64 - 1) * 1000 + 1);
-            let max = query.max_duration.map(|us| (us.max(0) as u64 + 1) * 1000 - 1);
+            let min = query
+                .min_duration
+                .map(|us| (us.max(1) as u64 - 1).saturating_mul(1000).saturating_add(1));
+            let max = query
+                .max_duration
+                .map(|us| (us.max(0) as u64).saturating_add(1).saturating_mul(1000) - 1);
             Narrowing::Duration(min, max)
         } else {
             Narrowing::None
@@ -407,7 +411,9 @@ impl Store {
             let searcher = partition.reader.searcher();
             let hits: Vec<(u64, DocAddress)> = searcher.search(
                 query,
-                &TopDocs::with_limit(want - taken).order_by_fast_field::<u64>("start", Order::Desc),
+                // Never more than the partition holds: the collector reserves room for its limit.
+                &TopDocs::with_limit((want - taken).min(searcher.num_docs() as usize).max(1))
+                    .order_by_fast_field::<u64>("start", Order::Desc),
             )?;
             taken += hits.len();
             let mut columns = TraceIdColumn::default();
