@@ -686,3 +686,145 @@ async fn latency_on_a_larger_store() {
     store.close().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Zipkin's own codec (`io.zipkin.zipkin2:zipkin` 3.5.1, the server's) decodes each answer and encodes it
+/// again; run as `java -cp <jar> ZipkinAnswerCodec.java FILE...`, one output line per file.
+const JAVA_CODEC: &str = r#"
+import java.nio.file.Files;
+import java.nio.file.Path;
+import zipkin2.codec.DependencyLinkBytesDecoder;
+import zipkin2.codec.DependencyLinkBytesEncoder;
+import zipkin2.codec.SpanBytesDecoder;
+import zipkin2.codec.SpanBytesEncoder;
+
+public class ZipkinAnswerCodec {
+  public static void main(String[] args) throws Exception {
+    for (String file : args) {
+      byte[] body = Files.readAllBytes(Path.of(file));
+      byte[] again = file.endsWith(".links.json")
+        ? DependencyLinkBytesEncoder.JSON_V1.encodeList(DependencyLinkBytesDecoder.JSON_V1.decodeList(body))
+        : SpanBytesEncoder.JSON_V2.encodeList(SpanBytesDecoder.JSON_V2.decodeList(body));
+      System.out.println(new String(again, java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+}
+"#;
+
+/// Our answers (every trace by id, each trace of a search and of traceMany, the dependency links), read back
+/// by Zipkin's Java codec, are what we wrote: Zipkin's own model holds every field as we sent it. Needs Java and
+/// the jar `bash interop-tests/setup.sh` fetches; without them this prints `skipped` (fails when `CI` is set).
+#[tokio::test]
+async fn zipkins_own_codec_reads_our_answers_unchanged() {
+    let jar = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../interop-tests/.venv/java/lib/zipkin-3.5.1.jar");
+    let java_found = std::process::Command::new("java")
+        .arg("-version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !jar.exists() || !java_found {
+        let why =
+            format!("{} or java is missing; run `bash interop-tests/setup.sh`", jar.display());
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        println!("skipped: {why}");
+        return;
+    }
+    let dir = temp_dir("codec");
+    let tree = serde_json::json!({
+        "receivers": { "zipkin": { "endpoint": "127.0.0.1:0" } },
+        "exporters": { "store": {
+            "data_dir": dir.join("store"), "commit_interval": "100ms", "retention": "100000h",
+            "jaeger_query": null,
+        } },
+        "pipelines": { "traces": { "receivers": ["zipkin"], "exporters": ["store"] } },
+        "service": { "admin": { "endpoint": "127.0.0.1:0" } },
+    });
+    let running =
+        otelbridge::service::start(otelbridge::config::from_tree(tree).unwrap()).await.unwrap();
+    let zipkin = running.address("zipkin", "http").unwrap();
+    let client = reqwest::Client::new();
+    let input = std::fs::read(fixtures().join("input/traces.zipkin.json")).unwrap();
+    let answer =
+        client.post(format!("http://{zipkin}/api/v2/spans")).body(input).send().await.unwrap();
+    assert_eq!(answer.status(), 202);
+    let window = "endTs=1795170600000&lookback=3600000";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let found: Value = loop {
+        let text = client
+            .get(format!("http://{zipkin}/api/v2/traces?limit=20&{window}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let found: Value = serde_json::from_str(&text).unwrap();
+        if found.as_array().unwrap().len() == 6 {
+            break found;
+        }
+        assert!(Instant::now() < deadline, "the six traces never became queryable");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Bodies as we answered them, byte for byte.
+    let mut bodies: Vec<(String, Vec<u8>)> = Vec::new();
+    for trace in found.as_array().unwrap() {
+        let id = trace[0]["traceId"].as_str().unwrap().to_owned();
+        let body = client
+            .get(format!("http://{zipkin}/api/v2/trace/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        bodies.push((format!("trace-{id}.json"), body.to_vec()));
+    }
+    for (i, trace) in found.as_array().unwrap().iter().enumerate() {
+        bodies.push((format!("search-{i}.json"), serde_json::to_vec(trace).unwrap()));
+    }
+    let links = client
+        .get(format!("http://{zipkin}/api/v2/dependencies?{window}"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    bodies.push(("dependencies.links.json".into(), links.to_vec()));
+    running.shutdown().await;
+
+    let program = dir.join("ZipkinAnswerCodec.java");
+    std::fs::write(&program, JAVA_CODEC).unwrap();
+    let mut files = Vec::new();
+    for (name, body) in &bodies {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        files.push(path);
+    }
+    let output = tokio::process::Command::new("java")
+        .arg("-cp")
+        .arg(&jar)
+        .arg(&program)
+        .args(&files)
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "java: {}", String::from_utf8_lossy(&output.stderr));
+    let lines: Vec<String> =
+        String::from_utf8(output.stdout).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), bodies.len());
+    let mut spans_seen = 0;
+    for ((name, ours), again) in bodies.iter().zip(&lines) {
+        let ours: Value = serde_json::from_slice(ours).unwrap();
+        let again: Value = serde_json::from_str(again).unwrap();
+        let mut differences = Vec::new();
+        compare("body", &again, &ours, &mut differences);
+        assert!(differences.is_empty(), "{name}: Zipkin's codec changed {differences:#?}");
+        if !name.ends_with(".links.json") {
+            spans_seen += ours.as_array().unwrap().len();
+        }
+    }
+    // Six traces of 20 spans, twice (by id and in the search), and six links.
+    assert_eq!(spans_seen, 2 * 20);
+    assert_eq!(serde_json::from_slice::<Value>(&links).unwrap().as_array().unwrap().len(), 6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
