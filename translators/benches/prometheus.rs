@@ -62,7 +62,7 @@ fn strict_text(input: &[u8]) -> usize {
 }
 
 fn lenient_text(input: &[u8]) -> usize {
-    parse_text_lenient(input).map_or(0, |parsed| parsed.set.sample_count())
+    parse_text_lenient(input).set.sample_count()
 }
 
 fn openmetrics(input: &[u8]) -> usize {

@@ -113,10 +113,7 @@ fn check(input: &[u8]) {
         Err(e) => error_inside(input, &e),
     }
     for parsed in [parse_text_lenient(input), parse_openmetrics_lenient(input)] {
-        match parsed {
-            Ok(p) => p.problems.iter().for_each(|e| error_inside(input, e)),
-            Err(e) => error_inside(input, &e),
-        }
+        parsed.problems.iter().for_each(|e| error_inside(input, e));
     }
 }
 

@@ -270,7 +270,7 @@ fn openmetrics_samples_of_the_folder() {
     assert_eq!((err.line, err.column), (33, 37), "{err}");
     assert!(matches!(err.kind, ParseErrorKind::InvalidValue(_)), "{err}");
     // Read leniently (as a scraper does), every sample is kept and each broken rule listed.
-    let parsed = parse_openmetrics_lenient(&input).unwrap();
+    let parsed = parse_openmetrics_lenient(&input);
     let problems: Vec<String> = parsed.problems.iter().map(|p| p.to_string()).collect();
     assert_eq!(
         problems,
@@ -311,13 +311,27 @@ fn openmetrics_samples_of_the_folder() {
 #[test]
 fn lenient_text_keeps_the_good_lines() {
     let input = b"a 1\nb{x=\"\\t\"} 2\n# TYPE a counter\nc 3 4 5\nd 4";
-    let parsed = translators::prometheus::parse_text_lenient(input).unwrap();
+    let parsed = translators::prometheus::parse_text_lenient(input);
     let names: Vec<&str> = parsed.set.families.iter().map(|f| &*f.name).collect();
     assert_eq!(names, ["a", "d"]);
     assert_eq!(parsed.set.family("d").unwrap().samples[0].value, 4.0);
     let at: Vec<(usize, usize)> = parsed.problems.iter().map(|p| (p.line, p.column)).collect();
     assert_eq!(at, [(2, 6), (3, 3), (4, 6), (5, 4)]);
     assert_eq!(parsed.problems[3].kind, ParseErrorKind::MissingFinalNewline);
+}
+
+#[test]
+fn lenient_parsers_read_past_bytes_that_are_not_utf8() {
+    let parsed = translators::prometheus::parse_text_lenient(b"a{x=\"\xff\"} 1\nb 2\n");
+    assert_eq!(parsed.problems.len(), 1);
+    assert_eq!((parsed.problems[0].line, parsed.problems[0].column), (1, 6));
+    assert_eq!(parsed.problems[0].kind, ParseErrorKind::InvalidUtf8);
+    assert_eq!(parsed.set.family("a").unwrap().samples[0].label("x"), Some("\u{fffd}"));
+    assert_eq!(parsed.set.family("b").unwrap().samples[0].value, 2.0);
+    let parsed = parse_openmetrics_lenient(b"a 1\n\xc3\n# EOF\n");
+    let kinds: Vec<_> = parsed.problems.iter().map(|p| (p.line, p.kind.clone())).collect();
+    assert_eq!(kinds[0], (2, ParseErrorKind::InvalidUtf8));
+    assert_eq!(parsed.set.family("a").unwrap().samples[0].value, 1.0);
 }
 
 #[test]

@@ -37,11 +37,9 @@ pub fn parse_openmetrics(input: &[u8]) -> Result<MetricSet<'_>, ParseError> {
 /// Parses an OpenMetrics 1.0 exposition the way a scraper wants it: a line that cannot be read
 /// is skipped, a sample or family breaking a semantic rule (negative `_sum`, interleaved label
 /// sets, a histogram without `+Inf`, a missing `# EOF`...) is kept; each is reported in
-/// [`Parsed::problems`]. `Err` only for input that is not UTF-8.
-pub fn parse_openmetrics_lenient(input: &[u8]) -> Result<Parsed<'_>, ParseError> {
-    let src =
-        std::str::from_utf8(input).map_err(|e| ParseError::invalid_utf8(input, e.valid_up_to()))?;
-    OmParser::new(src, true).run()
+/// [`Parsed::problems`]. Bytes that are not UTF-8 read as U+FFFD (the first one reported).
+pub fn parse_openmetrics_lenient(input: &[u8]) -> Parsed<'_> {
+    super::lenient_utf8(input, |src| OmParser::new(src, true).run())
 }
 
 /// Exemplar label names and values together may hold at most this many characters.

@@ -32,11 +32,10 @@ pub fn parse_text(input: &[u8]) -> Result<MetricSet<'_>, ParseError> {
 
 /// Parses a text 0.0.4 exposition the way a scraper wants it: a line that cannot be read is
 /// skipped (a bad sample costs that sample), a last line without its line feed is kept; each
-/// is reported in [`Parsed::problems`]. `Err` only for input that is not UTF-8.
-pub fn parse_text_lenient(input: &[u8]) -> Result<Parsed<'_>, ParseError> {
-    let src =
-        std::str::from_utf8(input).map_err(|e| ParseError::invalid_utf8(input, e.valid_up_to()))?;
-    TextParser::new(src, true).run()
+/// is reported in [`Parsed::problems`]. Bytes that are not UTF-8 read as U+FFFD (the first one
+/// reported).
+pub fn parse_text_lenient(input: &[u8]) -> Parsed<'_> {
+    super::lenient_utf8(input, |src| TextParser::new(src, true).run())
 }
 
 type NameIndex<'a> = HashMap<&'a str, usize, BuildHasherDefault<FastHasher>>;
