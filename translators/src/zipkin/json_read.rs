@@ -328,8 +328,19 @@ impl<'a> Scanner<'a> {
             }
             *i - from
         };
+        // The integer part, its value accumulated on the way (wrapping: only used when it
+        // has at most 19 digits, which fit).
         let int_start = i;
-        let n = digits(&mut i);
+        let mut value = 0u64;
+        while let Some(&d) = bytes.get(i) {
+            let d = d.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            value = value.wrapping_mul(10).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        let n = i - int_start;
         if n == 0 || (n > 1 && bytes[int_start] == b'0') {
             return Err(Broken);
         }
@@ -354,11 +365,7 @@ impl<'a> Scanner<'a> {
         self.pos = i;
         if !float && !negative && n <= 19 {
             // Fits u64 (19 digits < 2^64): timestamps and durations, without `str::parse`.
-            let mut v = 0u64;
-            for &d in bytes.get(int_start..i).unwrap_or_default() {
-                v = v * 10 + u64::from(d - b'0');
-            }
-            return Ok(Scalar::U64(v));
+            return Ok(Scalar::U64(value));
         }
         let text = self.text.get(start..i).ok_or(Broken)?;
         if !float {
