@@ -374,8 +374,8 @@ async fn dependencies(
         let ids = store.trace_ids_between(from, to)?;
         let mut linker = links::Linker::new();
         for batch in ids.chunks(LINK_BATCH) {
-            for (_, request) in store.traces(batch)? {
-                linker.put_trace(&search::zipkin_spans(&request));
+            for spans in store.zipkin_traces_for_links(batch)? {
+                linker.put_trace(&spans);
             }
         }
         Ok(linker.links())

@@ -9,13 +9,16 @@
 
 use super::super::query::TraceId;
 use super::super::{schema, Store, StoreError};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use prost::Message as _;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::columnar::BytesColumn;
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::schema::Value as _;
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, Order, Searcher, Term};
+use tantivy::{DocAddress, Order, Searcher, TantivyDocument, Term};
+use translators::otlp::model::ResourceSpans;
 use translators::zipkin::model::{self, Kind};
 use translators::ExportTraceServiceRequest;
 
@@ -428,6 +431,63 @@ impl Store {
             }
         }
         Ok((ids, true))
+    }
+
+    /// Whole traces as Zipkin spans (in start order), for the dependency linker: like
+    /// [`traces`](Store::traces), but each partition's documents are read in address order, so the stored
+    /// blocks are decompressed once rather than once per span.
+    pub(crate) fn zipkin_traces_for_links(
+        &self,
+        ids: &[TraceId],
+    ) -> Result<Vec<Vec<model::Span>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let f = self.fields();
+        let query = BooleanQuery::new(
+            ids.iter()
+                .map(|id| {
+                    let term = Term::from_field_bytes(f.trace_id, id);
+                    (
+                        Occur::Should,
+                        Box::new(TermQuery::new(term, IndexRecordOption::Basic)) as Box<dyn Query>,
+                    )
+                })
+                .collect(),
+        );
+        let mut records: HashMap<TraceId, Vec<ResourceSpans>> = HashMap::new();
+        for partition in self.partitions_between(None, None) {
+            let searcher = partition.reader.searcher();
+            let mut addresses: Vec<DocAddress> =
+                searcher.search(&query, &DocSetCollector)?.into_iter().collect();
+            addresses.sort();
+            for address in addresses {
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let bytes = doc.get_first(f.record).and_then(|v| v.as_bytes()).unwrap_or_default();
+                let record = ResourceSpans::decode(bytes)?;
+                let id = record
+                    .scope_spans
+                    .first()
+                    .and_then(|ss| ss.spans.first())
+                    .and_then(|s| translators::ids::widen_trace_id(&s.trace_id))
+                    .unwrap_or_default();
+                records.entry(id).or_default().push(record);
+            }
+        }
+        Ok(ids
+            .iter()
+            .filter_map(|id| records.remove(id))
+            .map(|mut records| {
+                records.sort_by_key(|r| {
+                    r.scope_spans
+                        .first()
+                        .and_then(|ss| ss.spans.first())
+                        .map(|s| s.start_time_unix_nano)
+                        .unwrap_or_default()
+                });
+                zipkin_spans(&ExportTraceServiceRequest { resource_spans: records })
+            })
+            .collect())
     }
 
     /// The distinct ids of the traces with a span that started in `[from, to]` (ns).
