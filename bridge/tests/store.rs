@@ -306,10 +306,10 @@ fn traces_come_back_unchanged_and_searches_find_exactly_their_traces() {
         error_count: e,
     };
     assert_eq!(
-        store.dependencies(base - SECOND, base + 10 * SECOND).unwrap(),
+        store.dependencies(base - SECOND, base + 10 * SECOND, false).unwrap(),
         [link("frontend", "orders", 1, 1), link("orders", "db", 1, 0)]
     );
-    assert!(store.dependencies(base + 2 * SECOND, base + 10 * SECOND).unwrap().is_empty());
+    assert!(store.dependencies(base + 2 * SECOND, base + 10 * SECOND, false).unwrap().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

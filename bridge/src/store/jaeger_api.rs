@@ -23,13 +23,8 @@ use axum::routing::get;
 use axum::Router;
 use params::{Params, TracesRequest};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::ops::Bound;
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use tantivy::collector::DocSetCollector;
-use tantivy::columnar::BytesColumn;
-use tantivy::query::RangeQuery;
-use tantivy::{DocAddress, Term};
 use thiserror::Error;
 use translators::{encode_traces, ExportTraceServiceRequest, Format};
 
@@ -329,120 +324,17 @@ async fn dependencies(State(store): Shared, query: QueryParams) -> Result<Respon
 
 /// The calls between services of the spans that started in `[from, to]` (ns), as Jaeger 1.76 counts them: every
 /// span whose parent span is known is one call from the parent's service to the span's, also when both are
-/// the same service (the store's [`Store::dependencies`] leaves those out). Sorted by parent, then child.
+/// the same service. Sorted by parent, then child.
 fn call_links(store: &Store, from: u64, to: u64) -> Result<Vec<DependencyOut>, ApiError> {
-    let links = store.parent_child_calls(from, to)?;
+    let links = store.dependencies(from, to, true)?;
     Ok(links
         .into_iter()
-        .map(|((parent, child), call_count)| DependencyOut { parent, child, call_count })
-        .collect())
-}
-
-impl Store {
-    /// (parent span's service, span's service) → number of spans, over the spans that started in `[from, to]`
-    /// whose parent span also did. Reads only the id and service columns, each segment's values resolved in
-    /// one ordered pass over the column's dictionary (looking terms up span by span decodes a dictionary
-    /// block each time: 30 s for 100k spans in a debug build).
-    fn parent_child_calls(
-        &self,
-        from: u64,
-        to: u64,
-    ) -> Result<BTreeMap<(String, String), u64>, StoreError> {
-        let f = self.fields();
-        let query = RangeQuery::new(
-            Bound::Included(Term::from_field_u64(f.start, from)),
-            Bound::Included(Term::from_field_u64(f.start, to)),
-        );
-        let mut services: Vec<String> = Vec::new();
-        let mut service_index: HashMap<Vec<u8>, u32> = HashMap::new();
-        // (trace id, span id) → service, and the (trace id, parent span id, service) of every child span.
-        let mut span_service: HashMap<(TraceId, u64), u32> = HashMap::new();
-        let mut children: Vec<(TraceId, u64, u32)> = Vec::new();
-        for partition in self.partitions_between(Some(from), Some(to)) {
-            let searcher = partition.reader.searcher();
-            let mut docs: Vec<DocAddress> =
-                searcher.search(&query, &DocSetCollector)?.into_iter().collect();
-            docs.sort();
-            for segment_docs in docs.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
-                let rows: Vec<u32> = segment_docs.iter().map(|d| d.doc_id).collect();
-                let fast = searcher.segment_reader(segment_docs[0].segment_ord).fast_fields();
-                let column = |name: &str| -> Result<Option<Vec<Vec<u8>>>, StoreError> {
-                    match fast.bytes(name)? {
-                        Some(column) => Ok(Some(first_values(&column, &rows)?)),
-                        None => Ok(None),
-                    }
-                };
-                let (Some(trace_ids), Some(span_ids)) = (column("trace_id")?, column("span_id")?)
-                else {
-                    continue;
-                };
-                let parents = column("parent_span_id")?;
-                let service_names = match fast.str("service")? {
-                    Some(column) => first_values(&column, &rows)?,
-                    None => vec![Vec::new(); rows.len()],
-                };
-                for i in 0..rows.len() {
-                    let Some(trace_id) = translators::ids::widen_trace_id(&trace_ids[i]) else {
-                        continue;
-                    };
-                    let name = &service_names[i];
-                    let service = match service_index.get(name) {
-                        Some(index) => *index,
-                        None => {
-                            let index = services.len() as u32;
-                            services.push(String::from_utf8_lossy(name).into_owned());
-                            service_index.insert(name.clone(), index);
-                            index
-                        }
-                    };
-                    if let Some(span_id) = span_id_u64(&span_ids[i]) {
-                        span_service.insert((trace_id, span_id), service);
-                    }
-                    if let Some(parent) = parents.as_ref().and_then(|p| span_id_u64(&p[i])) {
-                        children.push((trace_id, parent, service));
-                    }
-                }
-            }
-        }
-        let mut calls: BTreeMap<(String, String), u64> = BTreeMap::new();
-        for (trace_id, parent, child) in children {
-            if let Some(parent) = span_service.get(&(trace_id, parent)) {
-                let key = (services[*parent as usize].clone(), services[child as usize].clone());
-                *calls.entry(key).or_default() += 1;
-            }
-        }
-        Ok(calls)
-    }
-}
-
-/// The first value of `column` in each of `rows` (empty when none), the terms found in one pass over the
-/// column's dictionary in ord order.
-fn first_values(column: &BytesColumn, rows: &[u32]) -> Result<Vec<Vec<u8>>, StoreError> {
-    let ords: Vec<Option<u64>> = rows.iter().map(|row| column.term_ords(*row).next()).collect();
-    let mut sorted: Vec<u64> = ords.iter().flatten().copied().collect();
-    sorted.sort_unstable();
-    sorted.dedup();
-    let mut terms: Vec<Vec<u8>> = Vec::with_capacity(sorted.len());
-    column
-        .dictionary()
-        .sorted_ords_to_term_cb(sorted.iter().copied(), |term| {
-            terms.push(term.to_vec());
-            Ok(())
-        })
-        .map_err(|e| StoreError::Index(e.into()))?;
-    Ok(ords
-        .into_iter()
-        .map(|ord| {
-            ord.and_then(|ord| sorted.binary_search(&ord).ok())
-                .and_then(|i| terms.get(i).cloned())
-                .unwrap_or_default()
+        .map(|link| DependencyOut {
+            parent: link.parent,
+            child: link.child,
+            call_count: link.call_count,
         })
         .collect())
-}
-
-/// An 8-byte span id as a number; `None` for anything else (absent, or not 8 bytes).
-fn span_id_u64(bytes: &[u8]) -> Option<u64> {
-    <[u8; 8]>::try_from(bytes).ok().map(u64::from_be_bytes)
 }
 
 /// Traces (one request each) as Jaeger's `{"data":[traces],"total":0,"limit":0,"offset":0,"errors":null}`.

@@ -270,7 +270,9 @@ impl Store {
         Ok(remotes.into_iter().collect())
     }
 
-    /// The summaries of the spans that started in `[from, to]` (ns).
+    /// The summaries of the spans that started in `[from, to]` (ns). Reads only fast columns, each segment's
+    /// values resolved in one ordered pass over each column's dictionary (looking terms up span by span
+    /// decodes a dictionary block each time).
     pub fn span_summaries(&self, from: u64, to: u64) -> Result<Vec<SpanSummary>, StoreError> {
         let f = self.fields();
         let query = RangeQuery::new(
@@ -283,28 +285,60 @@ impl Store {
             let mut addresses: Vec<DocAddress> =
                 searcher.search(&query, &DocSetCollector)?.into_iter().collect();
             addresses.sort();
-            let mut current: Option<(u32, SummaryColumns)> = None;
-            for address in addresses {
-                if current.as_ref().is_none_or(|(ord, _)| *ord != address.segment_ord) {
-                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-                    current = Some((address.segment_ord, SummaryColumns::open(fast)?));
+            for segment_docs in addresses.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
+                let rows: Vec<u32> = segment_docs.iter().map(|d| d.doc_id).collect();
+                let fast = searcher.segment_reader(segment_docs[0].segment_ord).fast_fields();
+                let bytes = |name: &str| -> Result<Vec<Vec<u8>>, StoreError> {
+                    match fast.bytes(name)? {
+                        Some(column) => first_values(&column, &rows),
+                        None => Ok(vec![Vec::new(); rows.len()]),
+                    }
+                };
+                let text = |name: &str| -> Result<Vec<String>, StoreError> {
+                    let values = match fast.str(name)? {
+                        Some(column) => first_values(&column, &rows)?,
+                        None => vec![Vec::new(); rows.len()],
+                    };
+                    Ok(values
+                        .into_iter()
+                        .map(|v| String::from_utf8_lossy(&v).into_owned())
+                        .collect())
+                };
+                let (trace_ids, span_ids, parents) =
+                    (bytes("trace_id")?, bytes("span_id")?, bytes("parent_span_id")?);
+                let (services, kinds, statuses, remotes) =
+                    (text("service")?, text("kind")?, text("status")?, text("remote_service")?);
+                for i in 0..rows.len() {
+                    out.push(SpanSummary {
+                        trace_id: to_trace_id(&trace_ids[i]),
+                        span_id: span_ids[i].clone(),
+                        parent_span_id: parents[i].clone(),
+                        service: services[i].clone(),
+                        kind: kinds[i].clone(),
+                        error: statuses[i] == "error",
+                        remote_service: remotes[i].split_once(SEP).map(|(_, r)| r.to_owned()),
+                    });
                 }
-                let (_, columns) = current.as_ref().expect("just set");
-                out.push(columns.summary(address.doc_id)?);
             }
         }
         Ok(out)
     }
 
-    /// Parent → child service edges of the spans that started in `[from, to]` (ns): a span whose parent span
-    /// belongs to another service is one call (Jaeger's rule), sorted by parent then child.
-    pub fn dependencies(&self, from: u64, to: u64) -> Result<Vec<DependencyLink>, StoreError> {
+    /// Parent → child service edges of the spans that started in `[from, to]` (ns): each span whose parent
+    /// span (also in the window) belongs to another service is one call — or, with `same_service`, any
+    /// parent's service, as Jaeger's own stores count (`checkout → checkout`). Sorted by parent then child.
+    pub fn dependencies(
+        &self,
+        from: u64,
+        to: u64,
+        same_service: bool,
+    ) -> Result<Vec<DependencyLink>, StoreError> {
         let summaries = self.span_summaries(from, to)?;
         let service_of: HashMap<(TraceId, &[u8]), &str> = summaries
             .iter()
             .map(|s| ((s.trace_id, s.span_id.as_slice()), s.service.as_str()))
             .collect();
-        let mut links: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+        let mut links: BTreeMap<(&str, &str), (u64, u64)> = BTreeMap::new();
         for span in &summaries {
             if span.parent_span_id.is_empty() {
                 continue;
@@ -313,8 +347,8 @@ impl Store {
             else {
                 continue;
             };
-            if *parent != span.service {
-                let entry = links.entry((parent.to_string(), span.service.clone())).or_default();
+            if same_service || *parent != span.service {
+                let entry = links.entry((parent, span.service.as_str())).or_default();
                 entry.0 += 1;
                 entry.1 += u64::from(span.error);
             }
@@ -322,8 +356,8 @@ impl Store {
         Ok(links
             .into_iter()
             .map(|((parent, child), (call_count, error_count))| DependencyLink {
-                parent,
-                child,
+                parent: parent.to_owned(),
+                child: child.to_owned(),
                 call_count,
                 error_count,
             })
@@ -465,60 +499,32 @@ impl TraceIdColumns {
     }
 }
 
-struct SummaryColumns {
-    trace_id: tantivy::columnar::BytesColumn,
-    span_id: tantivy::columnar::BytesColumn,
-    parent: Option<tantivy::columnar::BytesColumn>,
-    service: tantivy::columnar::StrColumn,
-    kind: tantivy::columnar::StrColumn,
-    status: tantivy::columnar::StrColumn,
-    remote: Option<tantivy::columnar::StrColumn>,
-}
-
-impl SummaryColumns {
-    fn open(fast: &tantivy::fastfield::FastFieldReaders) -> Result<Self, StoreError> {
-        let str_column = |name: &str| fast.str(name)?.ok_or_else(|| missing_column(name));
-        Ok(SummaryColumns {
-            trace_id: fast.bytes("trace_id")?.ok_or_else(|| missing_column("trace_id"))?,
-            span_id: fast.bytes("span_id")?.ok_or_else(|| missing_column("span_id"))?,
-            parent: fast.bytes("parent_span_id")?,
-            service: str_column("service")?,
-            kind: str_column("kind")?,
-            status: str_column("status")?,
-            remote: fast.str("remote_service")?,
+/// The first value of `column` in each of `rows` (empty when none), the terms found in one pass over the
+/// column's dictionary in ord order.
+fn first_values(
+    column: &tantivy::columnar::BytesColumn,
+    rows: &[u32],
+) -> Result<Vec<Vec<u8>>, StoreError> {
+    let ords: Vec<Option<u64>> = rows.iter().map(|row| column.term_ords(*row).next()).collect();
+    let mut sorted: Vec<u64> = ords.iter().flatten().copied().collect();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut terms: Vec<Vec<u8>> = Vec::with_capacity(sorted.len());
+    column
+        .dictionary()
+        .sorted_ords_to_term_cb(sorted.iter().copied(), |term| {
+            terms.push(term.to_vec());
+            Ok(())
         })
-    }
-
-    fn summary(&self, doc: u32) -> Result<SpanSummary, StoreError> {
-        let mut buf = Vec::new();
-        read_bytes(&self.trace_id, doc, &mut buf)?;
-        let trace_id = to_trace_id(&buf);
-        read_bytes(&self.span_id, doc, &mut buf)?;
-        let span_id = buf.clone();
-        let parent_span_id = match &self.parent {
-            Some(column) => {
-                read_bytes(column, doc, &mut buf)?;
-                buf.clone()
-            }
-            None => Vec::new(),
-        };
-        let remote_service = match &self.remote {
-            Some(column) => {
-                let text = read_str(column, doc)?;
-                text.split_once(SEP).map(|(_, remote)| remote.to_owned())
-            }
-            None => None,
-        };
-        Ok(SpanSummary {
-            trace_id,
-            span_id,
-            parent_span_id,
-            service: read_str(&self.service, doc)?,
-            kind: read_str(&self.kind, doc)?,
-            error: read_str(&self.status, doc)? == "error",
-            remote_service,
+        .map_err(|e| StoreError::Index(e.into()))?;
+    Ok(ords
+        .into_iter()
+        .map(|ord| {
+            ord.and_then(|ord| sorted.binary_search(&ord).ok())
+                .and_then(|i| terms.get(i).cloned())
+                .unwrap_or_default()
         })
-    }
+        .collect())
 }
 
 /// The (first) value of a bytes column for `doc`, or empty.
@@ -532,14 +538,6 @@ fn read_bytes(
         column.ord_to_bytes(ord, out).map_err(|e| StoreError::Index(e.into()))?;
     }
     Ok(())
-}
-
-fn read_str(column: &tantivy::columnar::StrColumn, doc: u32) -> Result<String, StoreError> {
-    let mut out = String::new();
-    if let Some(ord) = column.term_ords(doc).next() {
-        column.ord_to_str(ord, &mut out).map_err(|e| StoreError::Index(e.into()))?;
-    }
-    Ok(out)
 }
 
 fn missing_column(name: &str) -> StoreError {
