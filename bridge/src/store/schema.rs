@@ -145,8 +145,11 @@ pub(crate) fn span_document(f: &SpanFields, ctx: &SpanContext<'_>, span: &Span) 
     doc.add_u64(f.start, span.start_time_unix_nano);
     doc.add_u64(f.duration, span.end_time_unix_nano.saturating_sub(span.start_time_unix_nano));
 
+    // One scratch buffer for every `key=value` term: tantivy copies the text into the document.
+    let mut scratch = String::with_capacity(128);
     let mut tag = |key: &str, value: &str| {
-        doc.add_text(f.tags, indexed_pair(key, value));
+        write_pair(&mut scratch, key, value);
+        doc.add_text(f.tags, &scratch);
     };
     let code = span.status.as_ref().map(|s| s.code).unwrap_or(0);
     let status = match StatusCode::try_from(code) {
@@ -175,14 +178,17 @@ pub(crate) fn span_document(f: &SpanFields, ctx: &SpanContext<'_>, span: &Span) 
         tag("otel.scope.version", &ctx.scope.version);
     }
     for kv in span.attributes.iter().chain(&ctx.resource.attributes) {
-        tag(&kv.key, &value_text(kv));
+        write_attribute(&mut scratch, kv);
+        doc.add_text(f.tags, &scratch);
     }
     doc.add_text(f.status, status);
     for event in &span.events {
         doc.add_text(f.event_names, truncate(&event.name));
-        doc.add_text(f.event_tags, indexed_pair("event", &event.name));
+        write_pair(&mut scratch, "event", &event.name);
+        doc.add_text(f.event_tags, &scratch);
         for kv in &event.attributes {
-            doc.add_text(f.event_tags, indexed_pair(&kv.key, &value_text(kv)));
+            write_attribute(&mut scratch, kv);
+            doc.add_text(f.event_tags, &scratch);
         }
     }
     if let Some(peer) = translators::otlp::attributes::get_str(&span.attributes, "peer.service") {
@@ -197,18 +203,34 @@ pub(crate) fn span_document(f: &SpanFields, ctx: &SpanContext<'_>, span: &Span) 
     doc
 }
 
-fn value_text(kv: &KeyValue) -> String {
+/// `key=value` into `out` (cleared first), the value cut to [`MAX_INDEXED_VALUE`].
+fn write_pair(out: &mut String, key: &str, value: &str) {
+    out.clear();
+    out.push_str(key);
+    out.push('=');
+    out.push_str(truncate(value));
+}
+
+/// An attribute as its `key=value` term into `out`: strings as they are, numbers and bools written in
+/// place, the rest in their tag spelling (JSON, base64).
+fn write_attribute(out: &mut String, kv: &KeyValue) {
+    use std::fmt::Write as _;
     match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-        Some(any_value::Value::StringValue(s)) => s.clone(),
-        other => to_tag_string(other),
+        Some(any_value::Value::StringValue(s)) => write_pair(out, &kv.key, s),
+        Some(any_value::Value::IntValue(i)) => {
+            out.clear();
+            let _ = write!(out, "{}={i}", kv.key);
+        }
+        Some(any_value::Value::BoolValue(b)) => {
+            write_pair(out, &kv.key, if *b { "true" } else { "false" })
+        }
+        other => write_pair(out, &kv.key, &to_tag_string(other)),
     }
 }
 
 fn indexed_pair(key: &str, value: &str) -> String {
     let mut s = String::with_capacity(key.len() + 1 + value.len().min(MAX_INDEXED_VALUE));
-    s.push_str(key);
-    s.push('=');
-    s.push_str(truncate(value));
+    write_pair(&mut s, key, value);
     s
 }
 
