@@ -159,7 +159,7 @@ async fn span_names(
     let service = Params(params).required("serviceName")?.to_lowercase();
     let names = blocking(move || {
         let mut names = Vec::new();
-        for spelling in store.service_spellings(&service)? {
+        for spelling in store.zipkin_service_spellings(&service)? {
             names.extend(store.operations(&spelling, None)?.into_iter().map(|op| op.name));
         }
         Ok(names)
@@ -175,7 +175,7 @@ async fn remote_services(
     let service = Params(params).required("serviceName")?.to_lowercase();
     let names = blocking(move || {
         let mut names = Vec::new();
-        for spelling in store.service_spellings(&service)? {
+        for spelling in store.zipkin_service_spellings(&service)? {
             names.extend(store.remote_services(&spelling)?);
         }
         Ok(names)
@@ -371,7 +371,7 @@ async fn dependencies(
         // Traces with a span in the window (ms, inclusive), linked whole.
         let from = ((end_ts - lookback).max(0) as u64).saturating_mul(1_000_000);
         let to = (end_ts as u64).saturating_mul(1_000_000).saturating_add(999_999);
-        let ids = store.trace_ids_between(from, to)?;
+        let ids = store.zipkin_trace_ids_between(from, to)?;
         let mut linker = links::Linker::new();
         for batch in ids.chunks(LINK_BATCH) {
             for spans in store.zipkin_traces_for_links(batch)? {

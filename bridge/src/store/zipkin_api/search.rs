@@ -223,12 +223,12 @@ fn indexable_term(terms: &[(String, String)]) -> Option<&(String, String)> {
 impl Store {
     /// The stored spellings of a lower-cased service name (Zipkin compares names lower-cased; the store keeps
     /// them as sent).
-    pub(crate) fn service_spellings(&self, lower: &str) -> Result<Vec<String>, StoreError> {
+    pub(crate) fn zipkin_service_spellings(&self, lower: &str) -> Result<Vec<String>, StoreError> {
         Ok(self.services()?.into_iter().filter(|s| s.to_lowercase() == lower).collect())
     }
 
     /// The span names of `services` whose lower-case form is `lower`.
-    fn span_name_spellings(
+    fn zipkin_span_name_spellings(
         &self,
         services: &[String],
         lower: &str,
@@ -251,7 +251,7 @@ impl Store {
     ) -> Result<Vec<(TraceId, Vec<model::Span>)>, StoreError> {
         let services = match &query.service {
             Some(lower) => {
-                let spellings = self.service_spellings(lower)?;
+                let spellings = self.zipkin_service_spellings(lower)?;
                 if spellings.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -261,12 +261,12 @@ impl Store {
         };
         let narrowing = if let Some(lower) = &query.span_name {
             let names = match &services {
-                Some(services) => self.span_name_spellings(services, lower)?,
+                Some(services) => self.zipkin_span_name_spellings(services, lower)?,
                 None => {
                     // Every service, and spans without one.
                     let mut all = self.services()?;
                     all.push(String::new());
-                    self.span_name_spellings(&all, lower)?
+                    self.zipkin_span_name_spellings(&all, lower)?
                 }
             };
             if names.is_empty() {
@@ -300,7 +300,7 @@ impl Store {
         let mut batch = 1;
         loop {
             let (candidates, exhausted) =
-                self.candidate_trace_ids(&*index_query, from, to, want)?;
+                self.zipkin_candidate_trace_ids(&*index_query, from, to, want)?;
             let fresh: Vec<TraceId> =
                 candidates.into_iter().filter(|id| tested.insert(*id)).collect();
             let mut rest = fresh.as_slice();
@@ -399,7 +399,7 @@ impl Store {
 
     /// The distinct trace ids of the `want` most recent spans matching `query`, most recent first, and
     /// whether those were all the matching spans.
-    fn candidate_trace_ids(
+    fn zipkin_candidate_trace_ids(
         &self,
         query: &dyn Query,
         from: u64,
@@ -491,7 +491,11 @@ impl Store {
     }
 
     /// The distinct ids of the traces with a span that started in `[from, to]` (ns).
-    pub(crate) fn trace_ids_between(&self, from: u64, to: u64) -> Result<Vec<TraceId>, StoreError> {
+    pub(crate) fn zipkin_trace_ids_between(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<TraceId>, StoreError> {
         let f = self.fields();
         let query = RangeQuery::new(
             Bound::Included(Term::from_field_u64(f.start, from)),
