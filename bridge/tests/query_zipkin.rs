@@ -828,3 +828,24 @@ async fn zipkins_own_codec_reads_our_answers_unchanged() {
     assert_eq!(serde_json::from_slice::<Value>(&links).unwrap().as_array().unwrap().len(), 6);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The comparison the replay relies on sees changed values, missing fields and extra items (so "matches" means
+/// something), and ignores the order of object keys only.
+#[test]
+fn the_comparison_sees_every_kind_of_difference() {
+    let zipkin =
+        serde_json::json!([{"id": "a", "tags": {"k": "v", "x": "1"}, "annotations": [1, 2]}]);
+    let paths = |ours: Value| {
+        let mut out = Vec::new();
+        compare("body", &ours, &zipkin, &mut out);
+        out.into_iter().map(|d| d.path).collect::<Vec<_>>()
+    };
+    assert!(paths(
+        serde_json::json!([{"annotations": [1, 2], "tags": {"x": "1", "k": "v"}, "id": "a"}])
+    )
+    .is_empty());
+    assert_eq!(
+        paths(serde_json::json!([{"id": "a", "tags": {"k": "w"}, "annotations": [1, 2, 3]}])),
+        ["body[0].annotations.length", "body[0].tags.k", "body[0].tags.x"]
+    );
+}
