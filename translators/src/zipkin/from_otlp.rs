@@ -152,9 +152,19 @@ fn lookup_port(v: Lookup<'_>) -> Option<u16> {
 
 fn lookup_ip(v: Lookup<'_>) -> Option<IpAddr> {
     match v {
-        Lookup::Str(s) => s.parse().ok(),
+        Lookup::Str(s) => ip_literal(s),
         Lookup::Int(_) => None,
     }
+}
+
+/// `s` as an IP address literal. Host names (most peer values) are told apart by their
+/// letters before the parser runs: an address holds only hex digits, `:` and `.`.
+#[inline]
+fn ip_literal(s: &str) -> Option<IpAddr> {
+    if !s.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// Applies the endpoint rules: the service name by `rank` (empty `rank` for the local side),
@@ -172,7 +182,7 @@ pub(crate) fn derive<'a>(
     let name = |i: u8| ENDPOINT_KEYS[usize::from(i)];
     for &key in rank {
         if let Some(Lookup::Str(s)) = attrs.get(key) {
-            if !s.is_empty() && (key == 0 || s.parse::<IpAddr>().is_err()) {
+            if !s.is_empty() && (key == 0 || ip_literal(s).is_none()) {
                 d.service = Some((name(key), s));
                 break;
             }
