@@ -18,49 +18,6 @@ pub(crate) fn special_bytes(w: u64) -> u64 {
     (quote | backslash | control) & HIGH
 }
 
-/// The index of the first byte at or after `i` that must be escaped, or `bytes.len()`.
-/// Eight bytes at a time; the last partial word is read as the (overlapping) last eight bytes,
-/// so no variable-length copy is needed.
-#[inline]
-pub(crate) fn next_special(bytes: &[u8], mut i: usize) -> usize {
-    let word_at = |at: usize| {
-        let mut word = [0u8; 8];
-        if let Some(chunk) = bytes.get(at..at + 8) {
-            word.copy_from_slice(chunk);
-        }
-        u64::from_le_bytes(word)
-    };
-    let n = bytes.len();
-    if n < 8 {
-        let rest = bytes.get(i..).unwrap_or_default();
-        return i + rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(rest.len());
-    }
-    while i + 8 <= n {
-        let hit = special_bytes(word_at(i));
-        if hit != 0 {
-            return i + (hit.trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    if i >= n {
-        return n;
-    }
-    // The last eight bytes, shifted so that byte `i` comes first, topped up with plain bytes
-    // (the bytes before `i` may hold specials already handled).
-    let shift = 8 * (i + 8 - n) as u32;
-    let word =
-        (word_at(n - 8) >> shift) | ((u64::from(b'a') * 0x0101_0101_0101_0101) << (64 - shift));
-    let hit = special_bytes(word);
-    if hit != 0 {
-        i + (hit.trailing_zeros() / 8) as usize
-    } else {
-        n
-    }
-}
-
 /// Writes `s` as a JSON string: quotes, `"` `\` and control characters escaped (as
 /// serde_json escapes them: `\n` `\r` `\t` `\b` `\f`, others `\u00XX`), everything else (all
 /// of UTF-8) as is. The crate's one JSON string writer.
@@ -118,25 +75,48 @@ pub(crate) fn short_block(rest: &[u8]) -> u64 {
 }
 
 /// The rest of [`string`] from `bytes[start..]` on (what comes before is written), for text
-/// that holds a byte to escape; closes the quote.
+/// that holds a byte to escape; closes the quote. Plain bytes go in 8-byte blocks appended
+/// whole and cut back at the next byte to escape (JSON text inside a string has one every
+/// few bytes, so no variable-length copy per run).
 #[inline(never)]
-fn escaped(out: &mut Vec<u8>, bytes: &[u8], mut start: usize) {
+fn escaped(out: &mut Vec<u8>, bytes: &[u8], mut i: usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     loop {
-        let i = next_special(bytes, start);
-        let Some(&b) = bytes.get(i) else { break };
-        out.extend_from_slice(&bytes[start..i]);
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            _ => b"",
+        let (block, last) = match bytes.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+            Some(block) => (u64::from_le_bytes(*block), false),
+            None => (short_block(bytes.get(i..).unwrap_or_default()), true),
         };
-        if escape.is_empty() {
+        let hit = special_bytes(block);
+        let len = out.len();
+        out.extend_from_slice(&block.to_le_bytes());
+        if hit == 0 {
+            if last {
+                // Padding (plain bytes) never hits: the text is done.
+                out.truncate(len + bytes.len() - i);
+                out.push(b'"');
+                return;
+            }
+            i += 8;
+            continue;
+        }
+        let plain = (hit.trailing_zeros() / 8) as usize;
+        out.truncate(len + plain);
+        i += plain;
+        let Some(&b) = bytes.get(i) else { break };
+        // Two-byte escapes as fixed-size appends (no copy call per escape).
+        let short = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            0x08 => b'b',
+            0x0c => b'f',
+            _ => 0,
+        };
+        if short != 0 {
+            out.extend_from_slice(&[b'\\', short]);
+        } else {
             out.extend_from_slice(&[
                 b'\\',
                 b'u',
@@ -145,12 +125,9 @@ fn escaped(out: &mut Vec<u8>, bytes: &[u8], mut start: usize) {
                 HEX[(b >> 4) as usize],
                 HEX[(b & 0xf) as usize],
             ]);
-        } else {
-            out.extend_from_slice(escape);
         }
-        start = i + 1;
+        i += 1;
     }
-    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }
 
