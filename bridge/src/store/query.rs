@@ -364,6 +364,57 @@ impl Store {
             .collect())
     }
 
+    /// The query for one tag condition. The tags every legacy format derives from a span's kind and status
+    /// (`span.kind=server`, `error=true`, `otel.status_code=ERROR|OK`) are not indexed as tags: they are
+    /// answered from the `kind` and `status` fields, a span attribute of that name counting too.
+    pub(crate) fn tag_query(&self, tag: &TagFilter) -> Box<dyn Query> {
+        let f = self.fields();
+        let text = |field: Field, value: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
+        };
+        let any = |queries: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(queries.into_iter().map(|q| (Occur::Should, q)).collect()))
+        };
+        match tag {
+            TagFilter::Equals { key, value, or_event } => {
+                let term = schema::tag_term_text(key, value);
+                let mut queries = vec![text(f.tags, &term)];
+                if *or_event {
+                    queries.push(text(f.event_tags, &term));
+                }
+                match (key.as_str(), value.as_str()) {
+                    ("span.kind", kind) => queries.push(text(f.kind, kind)),
+                    ("error", "true") | ("otel.status_code", "ERROR") => {
+                        queries.push(text(f.status, "error"))
+                    }
+                    ("otel.status_code", "OK") => queries.push(text(f.status, "ok")),
+                    _ => {}
+                }
+                any(queries)
+            }
+            TagFilter::KeyOrEvent(word) => {
+                let mut queries = vec![
+                    key_present(f.tags, word),
+                    text(f.event_tags, &schema::tag_term_text("event", word)),
+                ];
+                match word.as_str() {
+                    "error" => queries.push(text(f.status, "error")),
+                    "otel.status_code" => {
+                        queries.push(text(f.status, "error"));
+                        queries.push(text(f.status, "ok"));
+                    }
+                    "span.kind" => {
+                        for kind in ["server", "client", "producer", "consumer", "internal"] {
+                            queries.push(text(f.kind, kind));
+                        }
+                    }
+                    _ => {}
+                }
+                any(queries)
+            }
+        }
+    }
+
     /// The tantivy query for spans matching `filter` that started in `[from, to]`.
     fn span_query(
         &self,
@@ -386,23 +437,7 @@ impl Store {
             must.push(text(f.kind, kind));
         }
         for tag in &filter.tags {
-            must.push(match tag {
-                TagFilter::Equals { key, value, or_event } => {
-                    let term = schema::tag_term_text(key, value);
-                    if *or_event {
-                        Box::new(BooleanQuery::new(vec![
-                            (Occur::Should, text(f.tags, &term)),
-                            (Occur::Should, text(f.event_tags, &term)),
-                        ]))
-                    } else {
-                        text(f.tags, &term)
-                    }
-                }
-                TagFilter::KeyOrEvent(word) => Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, key_present(f.tags, word)),
-                    (Occur::Should, text(f.event_names, schema::truncate(word))),
-                ])),
-            });
+            must.push(self.tag_query(tag));
         }
         if filter.min_duration.is_some() || filter.max_duration.is_some() {
             must.push(u64_range(f.duration, filter.min_duration, filter.max_duration));

@@ -46,14 +46,12 @@ pub(crate) struct SpanFields {
     pub duration: Field,
     /// `unset`, `ok` or `error`, raw, fast.
     pub status: Field,
-    /// `key=value` of span and resource attributes and the tags every legacy format derives (`span.kind`,
-    /// `error`, `otel.status_code`, `otel.scope.name`...). A key alone is found by the term range `key=`..`key>`
+    /// `key=value` of span and resource attributes and of the scope tags every legacy format derives
+    /// (`otel.scope.name`, `otel.scope.version`, `otel.status_description`). A key alone is found by the term range `key=`..`key>`
     /// rather than by indexing keys again (a third fewer tokens to index).
     pub tags: Field,
-    /// `key=value` of event attributes, and `event=<name>` (Jaeger log fields).
+    /// `key=value` of event attributes, and `event=<name>` (Jaeger log fields; Zipkin annotation values).
     pub event_tags: Field,
-    /// Event names (Zipkin annotation values).
-    pub event_names: Field,
     /// `service␟peer`: the span's remote service (`peer.service`), fast for dependency links.
     pub remote_service: Field,
     /// The trace ids (16 bytes) of the span's links, so the traces that link to a trace can be found.
@@ -90,7 +88,6 @@ impl SpanFields {
             status: b.add_text_field("status", raw_fast.clone()),
             tags: b.add_text_field("tags", raw.clone()),
             event_tags: b.add_text_field("event_tags", raw.clone()),
-            event_names: b.add_text_field("event_names", raw.clone()),
             remote_service: b.add_text_field("remote_service", raw_fast.clone()),
             link_trace_id: b
                 .add_bytes_field("link_trace_id", BytesOptions::default().set_indexed()),
@@ -157,15 +154,8 @@ pub(crate) fn span_document(f: &SpanFields, ctx: &SpanContext<'_>, span: &Span) 
         Ok(StatusCode::Error) => "error",
         _ => "unset",
     };
-    if kind != "unspecified" {
-        tag("span.kind", kind);
-    }
-    if status == "error" {
-        tag("error", "true");
-        tag("otel.status_code", "ERROR");
-    } else if status == "ok" {
-        tag("otel.status_code", "OK");
-    }
+    // `span.kind`, `error` and `otel.status_code` are answered from the kind and status fields (see
+    // `Store::tag_query`): indexing them again as tags would cost three terms per span.
     if let Some(message) =
         span.status.as_ref().map(|s| s.message.as_str()).filter(|m| !m.is_empty())
     {
@@ -183,7 +173,6 @@ pub(crate) fn span_document(f: &SpanFields, ctx: &SpanContext<'_>, span: &Span) 
     }
     doc.add_text(f.status, status);
     for event in &span.events {
-        doc.add_text(f.event_names, truncate(&event.name));
         write_pair(&mut scratch, "event", &event.name);
         doc.add_text(f.event_tags, &scratch);
         for kv in &event.attributes {

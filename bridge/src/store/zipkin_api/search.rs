@@ -7,8 +7,8 @@
 //! single span of the service must meet anyway); every candidate trace is then translated to Zipkin spans and
 //! tested with Zipkin's rules. Names compare lower-cased, as Zipkin lower-cases them on ingest.
 
-use super::super::query::TraceId;
-use super::super::{schema, Store, StoreError};
+use super::super::query::{TagFilter, TraceId};
+use super::super::{Store, StoreError};
 use prost::Message as _;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
@@ -379,20 +379,14 @@ impl Store {
             Narrowing::None => {}
             Narrowing::Names(names) => must.push(any_of(f.name, names)),
             Narrowing::Duration(min, max) => must.push(range(f.duration, *min, *max)),
-            Narrowing::Tag(key, value) => {
-                must.push(any_of(f.tags, &[schema::tag_term_text(key, value)]))
+            Narrowing::Tag(key, value) => must.push(self.tag_query(&TagFilter::Equals {
+                key: key.to_string(),
+                value: value.to_string(),
+                or_event: false,
+            })),
+            Narrowing::KeyOrEvent(word) => {
+                must.push(self.tag_query(&TagFilter::KeyOrEvent(word.to_string())))
             }
-            Narrowing::KeyOrEvent(word) => must.push(Box::new(BooleanQuery::new(vec![
-                // A key is present when some `key=...` term is: the terms from `key=` up to `key>`.
-                (
-                    Occur::Should,
-                    Box::new(RangeQuery::new(
-                        Bound::Included(Term::from_field_text(f.tags, &format!("{word}="))),
-                        Bound::Excluded(Term::from_field_text(f.tags, &format!("{word}>"))),
-                    )) as Box<dyn Query>,
-                ),
-                (Occur::Should, any_of(f.event_names, &[schema::truncate(word).to_owned()])),
-            ]))),
         }
         Box::new(BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect()))
     }
