@@ -165,15 +165,23 @@ fn attrs_in(kvs: KeyValues<'_>) -> AttrsIn<'_> {
 /// returned. `None` when the request cannot be read in place exactly as prost reads it
 /// (broken, or with repeated singular messages to merge): the owned route then decides.
 /// The per-span vectors (attributes, events, tags) are reused from span to span.
-fn map_proto(input: &[u8], f: impl FnMut(&ZipkinSpan<'_>)) -> Option<Vec<Rejection>> {
+/// With `json`, each scope's trailing tags are rendered once as JSON and handed to `f` with
+/// the spans that end with them ([`ZipkinSpan::rendered_tail`]); otherwise `f` gets `&[]`
+/// and every span holds all its tags.
+fn map_proto(
+    input: &[u8],
+    json: bool,
+    f: impl FnMut(&ZipkinSpan<'_>, &[u8]),
+) -> Option<Vec<Rejection>> {
     let traces = TracesView::parse(input).ok().filter(|t| !t.needs_merge())?;
-    Some(map_traces(&traces, f))
+    Some(map_traces(&traces, json, f))
 }
 
 /// [`map_proto`] on a parsed request.
 fn map_traces<'a>(
     traces: &'a TracesView<'_>,
-    mut f: impl FnMut(&ZipkinSpan<'a>),
+    json: bool,
+    mut f: impl FnMut(&ZipkinSpan<'a>, &[u8]),
 ) -> Vec<Rejection> {
     let mut rejected = Vec::new();
     let mut attributes: AttrsIn<'a> = Vec::new();
@@ -193,13 +201,16 @@ fn map_traces<'a>(
         );
         for (j, ss) in rs.scope_spans().enumerate() {
             let sc = ss.scope.as_ref();
-            let scope = ScopeCtx::new(
+            let mut scope = ScopeCtx::new(
                 sc.map_or("", |s| s.name),
                 sc.map_or("", |s| s.version),
                 sc.into_iter()
                     .flat_map(|s| s.attributes())
                     .map(|kv| (kv.key, value_in(kv.value.as_ref()))),
             );
+            if json {
+                scope.render_json_tail(&res);
+            }
             for (k, span) in ss.spans().enumerate() {
                 fill(&mut attributes, span.attributes());
                 for e in events.drain(..) {
@@ -242,7 +253,7 @@ fn map_traces<'a>(
                 };
                 match map_span(&span_in, &res, &scope, std::mem::take(&mut buffers)) {
                     Ok(mut z) => {
-                        f(&z);
+                        f(&z, scope.json_tail());
                         buffers = SpanBuffers::take(&mut z);
                     }
                     Err(reason) => {
@@ -266,12 +277,12 @@ pub(crate) fn otlp_proto_to_zipkin(
         Format::ZipkinJson => {
             // The JSON is about twice the size of the protobuf.
             let mut w = v2_json::ListWriter::with_bytes(input.len() * 2 + 64);
-            let rejected = map_proto(input, |z| w.push(z))?;
+            let rejected = map_proto(input, true, |z, tail| w.push(z, tail))?;
             (w.finish(), rejected)
         }
         Format::ZipkinProto | Format::ZipkinV1Json | Format::ZipkinV1Thrift => {
             let mut spans = Vec::new();
-            let rejected = map_proto(input, |z| spans.push(z.to_model()))?;
+            let rejected = map_proto(input, false, |z, _| spans.push(z.to_model()))?;
             let bytes = match format {
                 Format::ZipkinProto => v2_proto::encode(spans),
                 Format::ZipkinV1Json => v1_json::encode(&spans),
@@ -306,6 +317,68 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The scope's trailing tags rendered once (JSON route) give what the owned route writes,
+    /// also when a span's own tags share keys with them, or scope and resource do.
+    #[test]
+    fn rendered_scope_tags_write_what_the_owned_route_writes() {
+        use crate::encode_traces;
+        use crate::otlp::attributes::{int, string};
+        use crate::otlp::model::{
+            ExportTraceServiceRequest, InstrumentationScope, Resource, ResourceSpans, ScopeSpans,
+            Span,
+        };
+        let span = |n: u8, attributes| Span {
+            trace_id: vec![1; 16],
+            span_id: vec![n; 8],
+            name: format!("s{n}"),
+            start_time_unix_nano: 1_000_000,
+            end_time_unix_nano: 2_000_000,
+            attributes,
+            ..Default::default()
+        };
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![
+                        string("service.name", "svc"),
+                        string("host.name", "h\"1"),
+                        string("dup", "from resource"),
+                        int("process.pid", 7),
+                    ],
+                    dropped_attributes_count: 0,
+                }),
+                scope_spans: vec![ScopeSpans {
+                    scope: Some(InstrumentationScope {
+                        name: "lib".into(),
+                        version: "1.0".into(),
+                        attributes: vec![string("dup", "from scope"), string("x", "1")],
+                        dropped_attributes_count: 0,
+                    }),
+                    spans: vec![
+                        span(1, vec![string("a", "b")]),
+                        span(2, vec![string("host.name", "mine")]),
+                        span(3, vec![string("x", "span")]),
+                        span(4, vec![]),
+                        span(5, vec![string("otel.library.name", "attr")]),
+                    ],
+                    schema_url: String::new(),
+                }],
+                schema_url: String::new(),
+            }],
+        };
+        let proto = encode_traces(Format::OtlpProto, &request).bytes;
+        let fast = transcode(Format::OtlpProto, Format::ZipkinJson, &proto).unwrap();
+        let owned = encode_traces(Format::ZipkinJson, &request);
+        assert_eq!(String::from_utf8(fast.bytes).unwrap(), String::from_utf8(owned.bytes).unwrap());
+        // Also with no scope attributes and no resource tags left to render.
+        let mut bare = request.clone();
+        bare.resource_spans[0].resource = None;
+        bare.resource_spans[0].scope_spans[0].scope = None;
+        let proto = encode_traces(Format::OtlpProto, &bare).bytes;
+        let fast = transcode(Format::OtlpProto, Format::ZipkinJson, &proto).unwrap();
+        assert_eq!(fast.bytes, encode_traces(Format::ZipkinJson, &bare).bytes);
     }
 
     proptest! {

@@ -460,6 +460,9 @@ impl<'a> ResourceCtx<'a> {
 pub(crate) struct ScopeCtx<'a> {
     tags: Vec<(&'static str, &'a str)>,
     attrs: Vec<(&'a str, Cow<'a, str>)>,
+    /// The tags every span of this scope ends with (scope attributes, then resource tags,
+    /// first of a key wins), rendered once as JSON object members: their keys, and the text.
+    json_tail: Option<(Vec<&'a str>, Vec<u8>)>,
 }
 
 impl<'a> ScopeCtx<'a> {
@@ -471,7 +474,7 @@ impl<'a> ScopeCtx<'a> {
     ) -> Self {
         // Scope → otel.scope.* plus the otel.library.* aliases the spec still requires;
         // scope attributes go to the span ("most suitable place", mapping-to-non-otlp).
-        let mut scope = ScopeCtx { tags: Vec::new(), attrs: Vec::new() };
+        let mut scope = ScopeCtx { tags: Vec::new(), attrs: Vec::new(), json_tail: None };
         if !name.is_empty() {
             scope.tags.push((TAG_SCOPE_NAME, name));
             scope.tags.push((TAG_LIBRARY_NAME, name));
@@ -484,6 +487,34 @@ impl<'a> ScopeCtx<'a> {
             scope.attrs.push((key, value.tag_text()));
         }
         scope
+    }
+
+    /// Renders the scope attributes and `res`'s tags once, for spans written as Zipkin JSON:
+    /// [`map_span`] then leaves them out of `tags` (setting `rendered_tail`) whenever none of
+    /// their keys is among the span's own tags, and [`super::v2_json::ListWriter::push`]
+    /// appends [`Self::json_tail`] instead: the same output, each string escaped once per
+    /// scope rather than once per span.
+    pub fn render_json_tail(&mut self, res: &ResourceCtx<'a>) {
+        let mut keys: Vec<&'a str> = Vec::new();
+        let mut json = Vec::new();
+        for (k, v) in self.attrs.iter().chain(&res.tags) {
+            if keys.contains(k) {
+                continue;
+            }
+            if !keys.is_empty() {
+                json.push(b',');
+            }
+            keys.push(k);
+            writer::string(&mut json, k);
+            json.push(b':');
+            writer::string(&mut json, v);
+        }
+        self.json_tail = Some((keys, json));
+    }
+
+    /// The JSON rendered by [`Self::render_json_tail`] (empty when not rendered).
+    pub fn json_tail(&self) -> &[u8] {
+        self.json_tail.as_ref().map_or(&[], |(_, json)| json)
     }
 }
 
@@ -673,9 +704,15 @@ pub(crate) fn map_span<'a>(
         tags.put(k.into(), v.into());
     }
     // Scope and resource attributes never override span attributes.
-    for (k, v) in scope.attrs.iter().chain(&res.tags) {
-        if !tags.has(k) {
-            tags.push(Cow::Borrowed(k), v.clone());
+    let rendered_tail = match &scope.json_tail {
+        Some((keys, _)) => !keys.iter().any(|k| tags.has(k)),
+        None => false,
+    };
+    if !rendered_tail {
+        for (k, v) in scope.attrs.iter().chain(&res.tags) {
+            if !tags.has(k) {
+                tags.push(Cow::Borrowed(k), v.clone());
+            }
         }
     }
 
@@ -707,6 +744,7 @@ pub(crate) fn map_span<'a>(
         tags: tags.tags,
         debug,
         shared,
+        rendered_tail,
     })
 }
 

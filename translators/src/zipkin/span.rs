@@ -127,6 +127,9 @@ pub(crate) struct ZipkinSpan<'a> {
     pub debug: bool,
     /// Shared flag.
     pub shared: bool,
+    /// The tags go on with the scope's pre-rendered JSON ([`super::from_otlp::ScopeCtx`]):
+    /// set only on the OTLP → Zipkin JSON route, whose writer appends it.
+    pub rendered_tail: bool,
 }
 
 impl<'a> ZipkinSpan<'a> {
@@ -154,6 +157,7 @@ impl<'a> ZipkinSpan<'a> {
                 .collect(),
             debug: s.debug,
             shared: s.shared,
+            rendered_tail: false,
         }
     }
 

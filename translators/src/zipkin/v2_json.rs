@@ -512,6 +512,7 @@ fn validate(raw: RawSpan<'_>) -> Result<ZipkinSpan<'_>, Reject> {
         tags: raw.tags,
         debug: flag(&raw.debug),
         shared: flag(&raw.shared),
+        rendered_tail: false,
     })
 }
 
@@ -620,7 +621,7 @@ fn write_endpoint(out: &mut Vec<u8>, name: &[u8], ep: &EndpointView<'_>) {
 pub fn encode(spans: &[model::Span]) -> Vec<u8> {
     let mut w = ListWriter::with_capacity(spans.len());
     for s in spans {
-        w.push(&ZipkinSpan::of_model(s));
+        w.push(&ZipkinSpan::of_model(s), &[]);
     }
     w.finish()
 }
@@ -629,7 +630,7 @@ pub fn encode(spans: &[model::Span]) -> Vec<u8> {
 /// [`model::Span`]s (the mapping is [`from_otlp`](super::from_otlp)'s).
 pub fn encode_otlp(request: &ExportTraceServiceRequest) -> (Vec<u8>, Vec<Rejection>) {
     let mut w = ListWriter::with_capacity(crate::otlp::span_count(request));
-    let rejected = super::from_otlp::map_request(request, |v| w.push(&v));
+    let rejected = super::from_otlp::map_request(request, |v| w.push(&v, &[]));
     (w.finish(), rejected)
 }
 
@@ -652,12 +653,14 @@ impl ListWriter {
         ListWriter { out }
     }
 
-    /// Appends one span.
-    pub fn push(&mut self, span: &ZipkinSpan<'_>) {
+    /// Appends one span; `tail` is the JSON of the tags that follow `span.tags` when
+    /// `span.rendered_tail` is set (`"key":"value"` members joined by commas).
+    pub fn push(&mut self, span: &ZipkinSpan<'_>, tail: &[u8]) {
         if self.out.len() > 1 {
             self.out.push(b',');
         }
-        write_span(&mut self.out, span);
+        let tail = if span.rendered_tail { tail } else { &[] };
+        write_span(&mut self.out, span, tail);
     }
 
     /// The list.
@@ -667,7 +670,7 @@ impl ListWriter {
     }
 }
 
-fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
+fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>, tail: &[u8]) {
     out.extend_from_slice(b"{\"traceId\":\"");
     // 64-bit ids travel as 16 hex digits (also when given as 16 bytes with a zero high half).
     let trace = s.trace_id.as_slice();
@@ -723,7 +726,7 @@ fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
         }
         out.push(b']');
     }
-    if !s.tags.is_empty() {
+    if !s.tags.is_empty() || !tail.is_empty() {
         out.extend_from_slice(b",\"tags\":{");
         for (n, (k, v)) in s.tags.iter().enumerate() {
             if n > 0 {
@@ -732,6 +735,12 @@ fn write_span(out: &mut Vec<u8>, s: &ZipkinSpan<'_>) {
             writer::string(out, k);
             out.push(b':');
             writer::string(out, v);
+        }
+        if !tail.is_empty() {
+            if !s.tags.is_empty() {
+                out.push(b',');
+            }
+            out.extend_from_slice(tail);
         }
         out.push(b'}');
     }
