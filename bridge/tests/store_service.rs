@@ -131,7 +131,12 @@ async fn jaeger_and_zipkin_senders_land_in_the_store_as_they_decode() {
     assert_eq!(spans_by_id(&found[1].1), spans_by_id(&decoded(Format::ZipkinJson, &zipkin_body)));
     assert_eq!(translators::otlp::span_count(&found[0].1), 3);
     // The Zipkin receiver's port answers the Zipkin query API over the same store.
-    let body = reqwest::get(format!("http://{zipkin}/api/v2/services")).await.unwrap().text().await.unwrap();
+    let body = reqwest::get(format!("http://{zipkin}/api/v2/services"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let services: Vec<String> = serde_json::from_str(&body).unwrap();
     assert_eq!(services, ["legacy-jaeger", "legacy-zipkin"]);
     running.shutdown().await;
