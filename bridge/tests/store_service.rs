@@ -188,12 +188,14 @@ fn stored_spans(dir: &Path, trace: u8) -> usize {
 fn sigkill_loses_at_most_one_commit_interval_and_a_restart_reopens_the_store() {
     let dir = temp_dir("sigkill");
     let port = free_port();
+    let query_port = free_port();
     let config = dir.join("config.yaml");
     std::fs::write(
         &config,
         format!(
             "receivers: {{ otlp: {{ protocols: {{ http: {{ endpoint: 127.0.0.1:{port} }} }} }} }}\n\
-             exporters: {{ store: {{ data_dir: {}, commit_interval: 1s, jaeger_query: null }} }}\n\
+             exporters: {{ store: {{ data_dir: {}, commit_interval: 1s, \
+             jaeger_query: {{ endpoint: 127.0.0.1:{query_port} }} }} }}\n\
              pipelines: {{ traces: {{ receivers: [otlp], exporters: [store] }} }}\n\
              service: {{ admin: {{ endpoint: 127.0.0.1:0 }} }}\n",
             dir.join("data").display()
@@ -215,6 +217,12 @@ fn sigkill_loses_at_most_one_commit_interval_and_a_restart_reopens_the_store() {
     // The restarted service opens the partition the killed one was writing, takes more, and a graceful stop
     // (SIGTERM) commits it without waiting for the timer.
     let mut bridge = start_bridge(&config, port);
+    // The restarted service answers from what the killed one committed, through its Jaeger query API.
+    let url = format!("http://127.0.0.1:{query_port}/api/traces/{}", "31".repeat(16));
+    let body = reqwest::blocking::get(url).unwrap().text().unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(answer["data"][0]["spans"].as_array().map(Vec::len), Some(40), "{answer}");
+    assert_eq!(answer["data"][0]["processes"]["p1"]["serviceName"], "before");
     post(&bridge, &batch("restarted", 0x33, 5));
     let status =
         Command::new("kill").args(["-TERM", &bridge.child.id().to_string()]).status().unwrap();
