@@ -56,6 +56,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     };
     let mut queues: BTreeMap<String, Arc<ExporterQueue>> = BTreeMap::new();
     let mut stores: Vec<Arc<Store>> = Vec::new();
+    let mut store_ids: Vec<(String, Arc<Store>)> = Vec::new();
     let mut listening = Vec::new();
     let stop_stores = CancellationToken::new();
     let mut store_tasks = JoinSet::new();
@@ -109,6 +110,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                     zipkin_query_store = Some(store.clone());
                 }
                 stores.push(store.clone());
+                store_ids.push((exporter.id.clone(), store.clone()));
                 Arc::new(StoreExporter::new(store, metrics.clone()))
             }
             other => other
@@ -123,6 +125,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             &mut exporter_tasks,
         );
         queues.insert(exporter.id.clone(), queue);
+    }
+
+    if !store_ids.is_empty() {
+        registry.add_source(Arc::new(crate::store::stats::StoreGauges::new(store_ids)));
     }
 
     // Pipelines: processors chained in front of a fan-out to the exporters' queues.

@@ -139,6 +139,22 @@ async fn jaeger_and_zipkin_senders_land_in_the_store_as_they_decode() {
         .unwrap();
     let services: Vec<String> = serde_json::from_str(&body).unwrap();
     assert_eq!(services, ["legacy-jaeger", "legacy-zipkin"]);
+    // The store's gauges on the admin endpoint: 5 spans committed in one partition, no logs.
+    let metrics = reqwest::get(format!("http://{}/metrics", running.admin))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let labels = "component_kind=\"exporter\",component_id=\"store\"";
+    for line in [
+        format!("otelbridge_store_documents{{{labels},signal=\"traces\"}} 5"),
+        format!("otelbridge_store_partitions{{{labels},signal=\"traces\"}} 1"),
+        format!("otelbridge_store_partitions{{{labels},signal=\"logs\"}} 0"),
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "no {line:?} in:\n{metrics}");
+    }
+    assert_eq!(metrics.matches("# TYPE otelbridge_store_disk_bytes gauge").count(), 1);
     running.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -11,6 +11,7 @@ pub mod logs;
 pub mod partitions;
 pub mod query;
 pub(crate) mod schema;
+pub mod stats;
 pub mod zipkin_api;
 
 use crate::config::duration::{ByteSize, ConfigDuration};

@@ -162,10 +162,18 @@ impl ComponentMetrics {
     }
 }
 
+/// Gauge families a part of the service reads from its own state when `/metrics` is scraped (the store's
+/// partitions and documents), rather than counting as it goes.
+pub trait GaugeSource: Send + Sync + std::fmt::Debug {
+    /// Appends whole families (`# HELP`, `# TYPE`, samples) to `out`.
+    fn render(&self, out: &mut String);
+}
+
 /// Every component's counters, shared by the running service and the admin endpoint.
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
     components: Arc<Mutex<Vec<Arc<ComponentMetrics>>>>,
+    sources: Arc<Mutex<Vec<Arc<dyn GaugeSource>>>>,
 }
 
 impl Registry {
@@ -191,6 +199,11 @@ impl Registry {
         let created = Arc::new(ComponentMetrics::new(kind, id.to_string(), transport.to_string()));
         components.push(created.clone());
         created
+    }
+
+    /// Adds gauge families rendered at each scrape. Each family must come from one source only.
+    pub fn add_source(&self, source: Arc<dyn GaugeSource>) {
+        self.sources.lock().unwrap_or_else(|e| e.into_inner()).push(source);
     }
 
     /// Prometheus text exposition (format 0.0.4) of every counter.
@@ -284,8 +297,17 @@ impl Registry {
                 let _ = writeln!(out, "{name}{{{},reason=\"{}\"}} {n}", labels(c), reason.as_str());
             }
         }
+        let sources = self.sources.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for source in sources {
+            source.render(&mut out);
+        }
         out
     }
+}
+
+/// `value` escaped for a label value (backslash, quote, line feed).
+pub fn escape_label_value(value: &str) -> String {
+    escape_label(value)
 }
 
 fn labels(c: &ComponentMetrics) -> String {
