@@ -313,7 +313,9 @@ impl Store {
 
     /// Commits on the timer and applies retention once a minute until `stop`, then commits and closes.
     pub async fn maintain(self: Arc<Self>, stop: tokio_util::sync::CancellationToken) {
-        let mut commit_tick = tokio::time::interval(self.config.commit_interval.0);
+        // `0s` would make the timer panic; committing more often than every 10 ms buys nothing.
+        let period = self.config.commit_interval.0.max(Duration::from_millis(10));
+        let mut commit_tick = tokio::time::interval(period);
         commit_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_retention: Option<Instant> = None;
         loop {
