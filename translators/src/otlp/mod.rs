@@ -5,6 +5,7 @@ pub mod conventions;
 pub mod grouping;
 pub mod json;
 pub mod logs_model;
+pub mod metrics_model;
 pub mod model;
 pub mod proto;
 pub(crate) mod validity;

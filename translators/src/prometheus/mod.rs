@@ -21,6 +21,7 @@ mod model;
 mod negotiation;
 mod openmetrics;
 mod text;
+pub mod to_otlp;
 mod writer;
 
 pub use error::{ParseError, ParseErrorKind};
