@@ -304,6 +304,9 @@ impl ScopeKey {
     }
 }
 
+/// Scope, sorted labels (less `le`/`quantile`/scope labels) and timestamp of a series.
+type SeriesKey<'f> = (usize, Vec<(&'f str, &'f str)>, Option<Timestamp>);
+
 /// The samples of one series (labels less `le`/`quantile`/scope labels) at one time.
 struct Series<'f, 's> {
     scope: usize,
@@ -353,8 +356,7 @@ impl Builder<'_> {
     /// Groups a family's samples into series, keeping first-seen order.
     fn series<'f, 's>(&mut self, family: &'f MetricFamily<'s>) -> Vec<Series<'f, 's>> {
         let mut out: Vec<Series<'f, 's>> = Vec::new();
-        let mut index: HashMap<(usize, Vec<(&'f str, &'f str)>, Option<Timestamp>), usize> =
-            HashMap::new();
+        let mut index: HashMap<SeriesKey<'f>, usize> = HashMap::new();
         let extra = match family.metric_type {
             MetricType::Histogram => "le",
             MetricType::Summary => "quantile",
@@ -759,7 +761,7 @@ fn whole_count(value: f64) -> Option<u64> {
 /// shortest decimal form, which is what the exposition wrote (`1520430000.123`): multiplying
 /// the `f64` instead would be off by up to ~0.2 µs for present-day times.
 fn created_nanos(seconds: f64) -> Option<u64> {
-    if !seconds.is_finite() || seconds < 0.0 || seconds >= 1.8e10 {
+    if !(0.0..1.8e10).contains(&seconds) {
         return None;
     }
     let text = seconds.to_string();

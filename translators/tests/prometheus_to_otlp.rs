@@ -1,0 +1,585 @@
+//! Prometheus / OpenMetrics expositions → OTLP metrics (`prometheus::to_otlp`), on the public
+//! samples of `../shared/corpora` (client_golang's OpenMetrics output, Prometheus' `alltypes`
+//! benchmark input, OpenMetrics conformance cases) and on small expositions written here for
+//! what the corpora do not hold (trace ids, `target_info`, `otel_scope_*`, stale markers).
+//! Every test asserts on the decoded request: names, units, points, buckets, times, ids.
+
+use prost::Message as _;
+use std::path::{Path, PathBuf};
+use translators::otlp::attributes;
+use translators::otlp::metrics_model::{
+    exemplar, metric, number_data_point, AggregationTemporality, ExportMetricsServiceRequest,
+    HistogramDataPoint, Metric, NumberDataPoint, Sum, SummaryDataPoint, FLAG_NO_RECORDED_VALUE,
+};
+use translators::otlp::model::{any_value::Value, KeyValue};
+use translators::prometheus::to_otlp::{
+    exposition_to_otlp, exposition_to_otlp_with, Converted, DropReason, MappingOptions,
+    ScrapeContext, DEFAULT_SCOPE_NAME,
+};
+use translators::prometheus::{
+    parse_openmetrics, parse_openmetrics_lenient, parse_text, stale_nan, MetricSet,
+};
+
+const SCRAPE_NS: u64 = 1_732_000_000_000_000_000;
+
+fn corpora() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is missing (the shared corpora are not checked out here)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn read(path: &str) -> Option<Vec<u8>> {
+    Some(std::fs::read(corpora()?.join(path)).unwrap_or_else(|e| panic!("{path}: {e}")))
+}
+
+fn ctx() -> ScrapeContext<'static> {
+    ScrapeContext { scrape_time_ns: SCRAPE_NS, job: "node", instance: "host-1:9100" }
+}
+
+fn om(input: &[u8]) -> MetricSet<'_> {
+    parse_openmetrics(input).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn om_case(case: &str) -> Option<Converted> {
+    let input = read(&format!("openmetrics/{case}/metrics"))?;
+    Some(exposition_to_otlp(&om(&input), ctx()))
+}
+
+/// Every metric of the request, in order.
+fn metrics(request: &ExportMetricsServiceRequest) -> Vec<&Metric> {
+    request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .collect()
+}
+
+fn metric<'r>(request: &'r ExportMetricsServiceRequest, name: &str) -> &'r Metric {
+    metrics(request)
+        .into_iter()
+        .find(|m| m.name == name)
+        .unwrap_or_else(|| panic!("no metric {name}"))
+}
+
+fn sum(m: &Metric) -> &Sum {
+    match &m.data {
+        Some(metric::Data::Sum(s)) => s,
+        other => panic!("{}: not a sum: {other:?}", m.name),
+    }
+}
+
+fn gauge(m: &Metric) -> &[NumberDataPoint] {
+    match &m.data {
+        Some(metric::Data::Gauge(g)) => &g.data_points,
+        other => panic!("{}: not a gauge: {other:?}", m.name),
+    }
+}
+
+fn histogram(m: &Metric) -> &[HistogramDataPoint] {
+    match &m.data {
+        Some(metric::Data::Histogram(h)) => {
+            assert_eq!(h.aggregation_temporality, AggregationTemporality::Cumulative as i32);
+            &h.data_points
+        }
+        other => panic!("{}: not a histogram: {other:?}", m.name),
+    }
+}
+
+fn summary(m: &Metric) -> &[SummaryDataPoint] {
+    match &m.data {
+        Some(metric::Data::Summary(s)) => &s.data_points,
+        other => panic!("{}: not a summary: {other:?}", m.name),
+    }
+}
+
+fn value(p: &NumberDataPoint) -> f64 {
+    match p.value {
+        Some(number_data_point::Value::AsDouble(v)) => v,
+        other => panic!("not a double: {other:?}"),
+    }
+}
+
+fn attr<'a>(attrs: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    attributes::get_str(attrs, key)
+}
+
+fn point_with<'p, P>(points: &'p [P], attrs: fn(&P) -> &[KeyValue], key: &str, val: &str) -> &'p P {
+    points
+        .iter()
+        .find(|p| attr(attrs(p), key) == Some(val))
+        .unwrap_or_else(|| panic!("no point with {key}={val}"))
+}
+
+#[test]
+fn client_golang_openmetrics_maps_every_type() {
+    let Some(input) = read("prometheus-text/alltypes.5mfs.om.txt") else { return };
+    // client_golang writes a negative `_sum` beside negative buckets: the lenient parser keeps it.
+    let parsed = parse_openmetrics_lenient(&input);
+    let out = exposition_to_otlp(&parsed.set, ctx());
+    assert_eq!(out.dropped, vec![], "nothing of this sample is dropped");
+    let request = &out.request;
+    assert_eq!(request.resource_metrics.len(), 1);
+    let rm = &request.resource_metrics[0];
+    let resource = &rm.resource.as_ref().unwrap().attributes;
+    assert_eq!(attr(resource, "service.name"), Some("node"));
+    assert_eq!(attr(resource, "service.instance.id"), Some("host-1:9100"));
+    assert_eq!(attr(resource, "server.address"), Some("host-1"));
+    assert_eq!(attributes::get(resource, "server.port"), Some(&Value::IntValue(9100)));
+    assert_eq!(rm.scope_metrics.len(), 1);
+    let scope = rm.scope_metrics[0].scope.as_ref().unwrap();
+    assert_eq!(scope.name, DEFAULT_SCOPE_NAME);
+    let names: Vec<&str> = metrics(request).iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "go_build_info",
+            "promhttp_metric_handler_errors_total",
+            "rpc_durations_histogram_seconds",
+            "rpc_durations_seconds",
+            "rpc_requests_total"
+        ]
+    );
+
+    // gauge
+    let m = metric(request, "go_build_info");
+    assert_eq!(m.description, "Build information about the main Go module.");
+    assert_eq!(attributes::get_str(&m.metadata, "prometheus.type"), Some("gauge"));
+    let points = gauge(m);
+    assert_eq!(points.len(), 1);
+    assert_eq!(value(&points[0]), 1.0);
+    assert_eq!(points[0].time_unix_nano, SCRAPE_NS);
+    assert_eq!(points[0].start_time_unix_nano, 0);
+    assert_eq!(attr(&points[0].attributes, "checksum"), Some(""));
+    assert_eq!(points[0].attributes.len(), 3);
+
+    // counter: monotonic cumulative sum, start time from `_created`
+    let m = metric(request, "promhttp_metric_handler_errors_total");
+    let s = sum(m);
+    assert!(s.is_monotonic);
+    assert_eq!(s.aggregation_temporality, AggregationTemporality::Cumulative as i32);
+    assert_eq!(s.data_points.len(), 2, "the _created samples are start times, not points");
+    let p = point_with(&s.data_points, |p| &p.attributes, "cause", "gathering");
+    assert_eq!(value(p), 0.0);
+    assert_eq!(p.start_time_unix_nano, 1_726_839_813_016_395_000);
+    assert_eq!(p.time_unix_nano, SCRAPE_NS);
+    let s = sum(metric(request, "rpc_requests_total"));
+    let p = point_with(&s.data_points, |p| &p.attributes, "service", "exponential");
+    assert_eq!(value(p), 22.0);
+    assert_eq!(p.start_time_unix_nano, 1_726_839_813_016_893_000);
+
+    // histogram: bounds from `le`, per-bucket counts, `+Inf` as the last count
+    let m = metric(request, "rpc_durations_histogram_seconds");
+    assert_eq!(m.description, "RPC latency distributions.");
+    let points = histogram(m);
+    assert_eq!(points.len(), 1);
+    let h = &points[0];
+    assert_eq!(h.explicit_bounds.len(), 20);
+    assert_eq!(h.explicit_bounds[0], -0.00099);
+    assert_eq!(h.explicit_bounds[19], 0.0009100000000000004);
+    assert_eq!(h.bucket_counts, [0, 0, 0, 0, 0, 0, 0, 3, 2, 0, 3, 1, 2, 4, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(h.count, 15);
+    assert_eq!(h.bucket_counts.iter().sum::<u64>(), h.count);
+    assert_eq!(h.sum, Some(-8.452185437166741e-05));
+    assert_eq!(h.start_time_unix_nano, 1_726_839_813_016_302_000);
+    assert!(h.attributes.is_empty(), "le is not an attribute");
+    assert_eq!(h.exemplars.len(), 6);
+    let e = &h.exemplars[0];
+    assert_eq!(attr(&e.filtered_attributes, "dummyID"), Some("17783"));
+    assert_eq!(e.value, Some(exemplar::Value::AsDouble(-0.0003825067330956884)));
+    assert_eq!(e.time_unix_nano, 1_726_839_814_223_908_200);
+    assert!(e.trace_id.is_empty() && e.span_id.is_empty());
+
+    // summary: quantiles, count, sum, start
+    let points = summary(metric(request, "rpc_durations_seconds"));
+    assert_eq!(points.len(), 3);
+    let p = point_with(points, |p| &p.attributes, "service", "normal");
+    assert_eq!(p.attributes.len(), 1, "quantile is not an attribute");
+    assert_eq!(p.count, 15);
+    assert_eq!(p.sum, -8.452185437166741e-05);
+    assert_eq!(p.start_time_unix_nano, 1_726_839_813_016_714_000);
+    let q: Vec<(f64, f64)> = p.quantile_values.iter().map(|q| (q.quantile, q.value)).collect();
+    assert_eq!(
+        q,
+        [
+            (0.5, -5.066758674917046e-06),
+            (0.9, 0.0002935723711788224),
+            (0.99, 0.0003023094636293776)
+        ]
+    );
+
+    // the request survives the protobuf wire
+    let bytes = request.encode_to_vec();
+    assert_eq!(&ExportMetricsServiceRequest::decode(&bytes[..]).unwrap(), request);
+}
+
+#[test]
+fn prometheus_alltypes_text_maps_whole() {
+    let Some(input) = read("prometheus-text/alltypes.237mfs.prom.txt") else { return };
+    let set = parse_text(&input).unwrap();
+    let out = exposition_to_otlp(&set, ctx());
+    assert_eq!(out.dropped, vec![]);
+    let all = metrics(&out.request);
+    assert_eq!(all.len(), 237);
+    let mut kinds = [0usize; 4];
+    let mut points = 0;
+    for m in &all {
+        match &m.data {
+            Some(metric::Data::Sum(s)) => {
+                assert!(s.is_monotonic);
+                assert!(m.name.ends_with("_total"), "text counter names are kept: {}", m.name);
+                for p in &s.data_points {
+                    assert_eq!(
+                        p.start_time_unix_nano, 0,
+                        "no _created: start unknown, not invented"
+                    );
+                }
+                kinds[0] += 1;
+                points += s.data_points.len();
+            }
+            Some(metric::Data::Gauge(g)) => {
+                kinds[1] += 1;
+                points += g.data_points.len();
+            }
+            Some(metric::Data::Histogram(h)) => {
+                for p in &h.data_points {
+                    assert_eq!(p.bucket_counts.len(), p.explicit_bounds.len() + 1);
+                    assert_eq!(p.bucket_counts.iter().sum::<u64>(), p.count, "{}", m.name);
+                    assert!(p.explicit_bounds.windows(2).all(|w| w[0] < w[1]));
+                }
+                kinds[2] += 1;
+                points += h.data_points.len();
+            }
+            Some(metric::Data::Summary(s)) => {
+                kinds[3] += 1;
+                points += s.data_points.len();
+            }
+            other => panic!("{}: {other:?}", m.name),
+        }
+    }
+    assert_eq!(kinds, [112, 97, 15, 13]);
+    assert!(points > 0);
+    let h = &histogram(metric(&out.request, "go_gc_heap_allocs_by_size_bytes"))[0];
+    assert_eq!(h.explicit_bounds[0], 8.999999999999998);
+    assert_eq!(h.bucket_counts[0], 2_279_966_416);
+    assert_eq!(h.bucket_counts[1], 19_429_106_442 - 2_279_966_416);
+    let q = &summary(metric(&out.request, "go_gc_duration_seconds"))[0];
+    assert_eq!(q.quantile_values[0].quantile, 0.0);
+    assert_eq!(q.quantile_values[0].value, 7.6238e-05);
+}
+
+#[test]
+fn unit_help_and_created_of_an_openmetrics_counter() {
+    let Some(out) = om_case("counter_unit") else { return };
+    let m = metric(&out.request, "cc_seconds_total");
+    assert_eq!(m.unit, "s");
+    assert_eq!(m.description, "A counter");
+    let p = &sum(m).data_points[0];
+    assert_eq!(value(p), 1.0);
+    assert_eq!(p.start_time_unix_nano, 123_456_000_000);
+
+    let input = read("openmetrics/counter_unit/metrics").unwrap();
+    let trimmed =
+        exposition_to_otlp_with(&om(&input), ctx(), MappingOptions { trim_suffixes: true });
+    assert_eq!(metrics(&trimmed.request)[0].name, "cc", "_total and the unit suffix trimmed");
+}
+
+#[test]
+fn stateset_info_and_unknown() {
+    let Some(out) = om_case("simple_stateset") else { return };
+    let s = sum(metric(&out.request, "a"));
+    assert!(!s.is_monotonic, "stateset: non-monotonic sum");
+    let states: Vec<(&str, f64)> =
+        s.data_points.iter().map(|p| (attr(&p.attributes, "a").unwrap(), value(p))).collect();
+    assert_eq!(states, [("bar", 0.0), ("foo", 1.0)]);
+
+    let out = om_case("info_timestamps").unwrap();
+    let m = metric(&out.request, "a_info");
+    assert_eq!(m.description, "help");
+    let s = sum(m);
+    assert!(!s.is_monotonic, "info: non-monotonic sum");
+    assert_eq!(s.aggregation_temporality, AggregationTemporality::Cumulative as i32);
+    let p = point_with(&s.data_points, |p| &p.attributes, "a", "1");
+    assert_eq!(attr(&p.attributes, "foo"), Some("bar"));
+    assert_eq!((value(p), p.time_unix_nano), (1.0, 1_000_000_000));
+
+    let out = om_case("untyped").unwrap();
+    let points = gauge(metric(&out.request, "redis_connected_clients"));
+    assert_eq!(points.len(), 2);
+    assert_eq!(value(point_with(points, |p| &p.attributes, "port", "6381")), 12.0);
+}
+
+#[test]
+fn histograms_and_summaries_per_the_spec() {
+    let Some(out) = om_case("roundtrip") else { return };
+    // `foo`: cumulative buckets de-cumulated, `_created` with its exact decimal
+    let h = &histogram(metric(&out.request, "foo"))[0];
+    assert_eq!(
+        h.explicit_bounds,
+        [0.0, 1e-05, 0.0001, 0.1, 1.0, 10.0, 100000.0, 1e6, 1.55555555555552e6, 1e23]
+    );
+    assert_eq!(h.bucket_counts, [0, 0, 0, 8, 2, 7, 0, 0, 0, 0, 0]);
+    assert_eq!((h.count, h.sum), (17, Some(324789.3)));
+    assert_eq!(h.start_time_unix_nano, 1_520_430_000_123_000_000);
+    // `bar` has buckets but no `_count`: the spec drops it, and we say so
+    assert!(metrics(&out.request).iter().all(|m| m.name != "bar"));
+    assert_eq!(out.dropped.len(), 1);
+    assert_eq!(out.dropped[0].family, "bar");
+    assert_eq!(out.dropped[0].samples, 2);
+    assert_eq!(out.dropped[0].reason, DropReason::HistogramWithoutCount);
+    // summary with NaN quantiles, counts written as floats
+    let p = &summary(metric(&out.request, "go_gc_duration_seconds"))[0];
+    assert_eq!((p.count, p.sum), (7476, 56.12904785));
+    assert_eq!(p.quantile_values.len(), 5);
+    assert_eq!(p.quantile_values[4].quantile, 1.0);
+    let p = &summary(metric(
+        &out.request,
+        "prometheus_local_storage_indexing_batch_duration_milliseconds",
+    ))[0];
+    assert!(p.quantile_values.iter().all(|q| q.value.is_nan()));
+    assert_eq!(p.flags, 0, "a NaN quantile is a value, not a staleness marker");
+
+    let out = om_case("simple_summary").unwrap();
+    let p = &summary(metric(&out.request, "a"))[0];
+    assert_eq!((p.count, p.sum, p.quantile_values.len()), (1, 2.0, 0));
+
+    let out = om_case("simple_histogram").unwrap();
+    let h = &histogram(metric(&out.request, "a"))[0];
+    assert_eq!(
+        (h.explicit_bounds.as_slice(), h.bucket_counts.as_slice()),
+        (&[1.0][..], &[0, 3][..])
+    );
+}
+
+#[test]
+fn exemplars_on_counters_and_buckets() {
+    let Some(out) = om_case("counter_exemplars") else { return };
+    let p = &sum(metric(&out.request, "a_total")).data_points[0];
+    assert_eq!(p.time_unix_nano, 123_000_000_000);
+    let e = &p.exemplars[0];
+    assert_eq!(e.value, Some(exemplar::Value::AsDouble(0.5)));
+    assert_eq!(attr(&e.filtered_attributes, "a"), Some("b"));
+    assert_eq!(e.time_unix_nano, 123_000_000_000, "no exemplar timestamp: the point's time");
+
+    // This case has buckets but no `_count`: the spec drops the histogram, exemplars and all.
+    let out = om_case("histogram_exemplars").unwrap();
+    assert!(out.request.resource_metrics.is_empty());
+    assert_eq!(out.dropped[0].samples, 3);
+    assert_eq!(out.dropped[0].reason, DropReason::HistogramWithoutCount);
+
+    let input = b"# TYPE req counter\n\
+        req_total{path=\"/\"} 7 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\",user=\"u1\"} 1 1700000000.5\n\
+        # TYPE lat histogram\n\
+        lat_bucket{le=\"0.1\"} 1 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"} 0.05\n\
+        lat_bucket{le=\"+Inf\"} 2 # {trace_id=\"not-hex\"} 3\n\
+        lat_count 2\n\
+        lat_sum 3.05\n\
+        # EOF\n";
+    let out = exposition_to_otlp(&om(input), ctx());
+    let e = &sum(metric(&out.request, "req_total")).data_points[0].exemplars[0];
+    assert_eq!(hex(&e.trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(hex(&e.span_id), "00f067aa0ba902b7");
+    assert_eq!(e.filtered_attributes.len(), 1, "the ids are not attributes");
+    assert_eq!(attr(&e.filtered_attributes, "user"), Some("u1"));
+    assert_eq!(e.time_unix_nano, 1_700_000_000_500_000_000);
+    let h = &histogram(metric(&out.request, "lat"))[0];
+    assert_eq!(hex(&h.exemplars[0].trace_id), "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(hex(&h.exemplars[0].span_id), "b7ad6b7169203331");
+    assert!(h.exemplars[1].trace_id.is_empty(), "an id that is not hex stays an attribute");
+    assert_eq!(attr(&h.exemplars[1].filtered_attributes, "trace_id"), Some("not-hex"));
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn resource_from_job_instance_and_target_info() {
+    let input = b"# TYPE target info\n\
+        target_info{env=\"prod\",host_name=\"h1\"} 1\n\
+        # TYPE up_seconds gauge\n\
+        up_seconds 5\n\
+        # EOF\n";
+    let scrape =
+        ScrapeContext { scrape_time_ns: SCRAPE_NS, job: "payments/api", instance: "[::1]:8080" };
+    let out = exposition_to_otlp(&om(input), scrape);
+    assert_eq!(out.dropped, vec![]);
+    let rm = &out.request.resource_metrics[0];
+    let resource = &rm.resource.as_ref().unwrap().attributes;
+    let pairs: Vec<(&str, String)> = resource
+        .iter()
+        .map(|kv| {
+            (
+                kv.key.as_str(),
+                attributes::to_tag_string(kv.value.as_ref().and_then(|v| v.value.as_ref())),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("service.name", "api".to_string()),
+            ("service.namespace", "payments".to_string()),
+            ("service.instance.id", "[::1]:8080".to_string()),
+            ("server.address", "::1".to_string()),
+            ("server.port", "8080".to_string()),
+            ("env", "prod".to_string()),
+            ("host_name", "h1".to_string()),
+        ]
+    );
+    // `target_info` itself is not a metric, and no point carries job/instance/target labels
+    let names: Vec<&str> = metrics(&out.request).iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["up_seconds"]);
+    assert!(gauge(metric(&out.request, "up_seconds"))[0].attributes.is_empty());
+
+    // text 0.0.4 has no info type: a `target_info` gauge does the same
+    let text = b"# TYPE target_info gauge\ntarget_info{region=\"eu\"} 1\nx 1\n";
+    let out = exposition_to_otlp(&parse_text(text).unwrap(), ctx());
+    let resource = &out.request.resource_metrics[0].resource.as_ref().unwrap().attributes;
+    assert_eq!(attr(resource, "region"), Some("eu"));
+    assert_eq!(attr(resource, "service.name"), Some("node"));
+    assert_eq!(metrics(&out.request).len(), 1);
+}
+
+#[test]
+fn scope_from_otel_scope_labels() {
+    let input = b"# TYPE otel_scope info\n\
+        otel_scope_info{otel_scope_name=\"io.http\",otel_scope_version=\"1.2\",library_mascot=\"bear\"} 1\n\
+        # TYPE http_requests counter\n\
+        http_requests_total{otel_scope_name=\"io.http\",otel_scope_version=\"1.2\",otel_scope_schema_url=\"https://opentelemetry.io/schemas/1.24.0\",otel_scope_team=\"web\",code=\"200\"} 3\n\
+        http_requests_total{otel_scope_name=\"io.db\",code=\"500\"} 1\n\
+        http_requests_total{code=\"404\"} 2\n\
+        # EOF\n";
+    let out = exposition_to_otlp(&om(input), ctx());
+    assert_eq!(out.dropped, vec![]);
+    let scopes = &out.request.resource_metrics[0].scope_metrics;
+    assert_eq!(scopes.len(), 3, "one scope per name/version/attributes");
+    let http = &scopes[0];
+    let scope = http.scope.as_ref().unwrap();
+    assert_eq!((scope.name.as_str(), scope.version.as_str()), ("io.http", "1.2"));
+    assert_eq!(http.schema_url, "https://opentelemetry.io/schemas/1.24.0");
+    assert_eq!(attr(&scope.attributes, "team"), Some("web"), "other otel_scope_* labels");
+    assert_eq!(attr(&scope.attributes, "library_mascot"), Some("bear"), "from otel_scope_info");
+    let p = &sum(&http.metrics[0]).data_points[0];
+    assert_eq!(p.attributes.len(), 1, "scope labels are removed from the point");
+    assert_eq!((attr(&p.attributes, "code"), value(p)), (Some("200"), 3.0));
+    let db = scopes[1].scope.as_ref().unwrap();
+    assert_eq!((db.name.as_str(), db.version.as_str()), ("io.db", ""));
+    assert!(db.attributes.is_empty());
+    let default = scopes[2].scope.as_ref().unwrap();
+    assert_eq!(default.name, DEFAULT_SCOPE_NAME, "no scope labels: the translator's scope");
+    assert_eq!(attr(&sum(&scopes[2].metrics[0]).data_points[0].attributes, "code"), Some("404"));
+    // one metric per scope, all named alike
+    assert!(scopes
+        .iter()
+        .all(|s| s.metrics.len() == 1 && s.metrics[0].name == "http_requests_total"));
+}
+
+#[test]
+fn stale_markers_become_no_recorded_value() {
+    let input = b"# TYPE g gauge\ng{a=\"1\"} 1\ng{a=\"2\"} 2\n\
+        # TYPE c counter\nc_total 5\n\
+        # TYPE h histogram\nh_bucket{le=\"1.0\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_count 2\nh_sum 1.5\n\
+        # TYPE s summary\ns{quantile=\"0.5\"} 1\ns_count 2\ns_sum 3\n\
+        # EOF\n";
+    let mut set = om(input).into_owned();
+    // A scraper marks series that vanished with the stale NaN; text cannot carry it.
+    for family in &mut set.families {
+        let stale_all = family.name != "g";
+        for sample in &mut family.samples {
+            if stale_all || sample.label("a") == Some("2") {
+                sample.value = stale_nan();
+            }
+        }
+    }
+    let out = exposition_to_otlp(&set, ctx());
+    assert_eq!(out.dropped, vec![]);
+    let points = gauge(metric(&out.request, "g"));
+    assert_eq!(point_with(points, |p| &p.attributes, "a", "1").flags, 0);
+    let stale = point_with(points, |p| &p.attributes, "a", "2");
+    assert_eq!(stale.flags, FLAG_NO_RECORDED_VALUE);
+    assert_eq!(stale.time_unix_nano, SCRAPE_NS);
+    assert_eq!(sum(metric(&out.request, "c_total")).data_points[0].flags, FLAG_NO_RECORDED_VALUE);
+    let h = &histogram(metric(&out.request, "h"))[0];
+    assert_eq!(h.flags, FLAG_NO_RECORDED_VALUE);
+    assert!(h.bucket_counts.is_empty() && h.sum.is_none() && h.count == 0);
+    let s = &summary(metric(&out.request, "s"))[0];
+    assert_eq!(s.flags, FLAG_NO_RECORDED_VALUE);
+    assert!(s.quantile_values.is_empty());
+    // and a text `NaN` is a value, not a marker
+    let out = om_case_or_text(b"# TYPE a gauge\na NaN\n# EOF\n");
+    assert_eq!(gauge(metric(&out.request, "a"))[0].flags, 0);
+}
+
+fn om_case_or_text(input: &[u8]) -> Converted {
+    exposition_to_otlp(&om(input), ctx())
+}
+
+#[test]
+fn sample_timestamps_and_out_of_range_ones() {
+    let Some(out) = om_case("timestamps") else { return };
+    let points = &sum(metric(&out.request, "a_total")).data_points;
+    let time = |foo: &str| point_with(points, |p| &p.attributes, "foo", foo).time_unix_nano;
+    assert_eq!(time("1"), 0);
+    assert_eq!(time("3"), 1_100_000_000);
+    assert_eq!(time("5"), 1_500_000_000_000);
+    assert_eq!(points.len(), 4, "foo=4 is 12345678901234567890 s: beyond OTLP's range");
+    assert_eq!(out.dropped.len(), 1);
+    assert_eq!(out.dropped[0].family, "a");
+    assert_eq!(out.dropped[0].reason, DropReason::TimestampOutOfRange);
+    assert_eq!(
+        sum(metric(&out.request, "b_total")).data_points[0].time_unix_nano,
+        1_234_567_890_000_000_000
+    );
+
+    // text 0.0.4: milliseconds
+    let out = exposition_to_otlp(&parse_text(b"x 1 1700000000123\ny 1 -5\n").unwrap(), ctx());
+    assert_eq!(gauge(metric(&out.request, "x"))[0].time_unix_nano, 1_700_000_000_123_000_000);
+    assert_eq!(out.dropped[0].family, "y");
+    assert_eq!(out.dropped[0].reason, DropReason::TimestampOutOfRange);
+}
+
+#[test]
+fn drops_are_counted_never_silent() {
+    let Some(out) = om_case("gaugehistogram_exemplars") else { return };
+    assert!(out.request.resource_metrics.is_empty(), "nothing left to send");
+    assert_eq!(out.dropped.len(), 1);
+    assert_eq!(out.dropped[0].family, "a");
+    assert_eq!(out.dropped[0].samples, 3);
+    assert_eq!(out.dropped[0].reason, DropReason::GaugeHistogram);
+    assert_eq!(out.dropped_samples(), 3);
+
+    // text 0.0.4 keeps a bucket without `le` and a summary without `_count`: we drop those series
+    let text = b"# TYPE h histogram\n\
+        h_bucket{x=\"1\"} 1\nh_count{x=\"1\"} 1\n\
+        h_bucket{x=\"2\",le=\"5\"} 1\nh_count{x=\"2\"} 4\n\
+        h_bucket{x=\"3\",le=\"5\"} 3\nh_bucket{x=\"3\",le=\"+Inf\"} 2\nh_count{x=\"3\"} 2\n\
+        # TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 3\n";
+    let out = exposition_to_otlp(&parse_text(text).unwrap(), ctx());
+    let h = histogram(metric(&out.request, "h"));
+    assert_eq!(h.len(), 1, "only x=2 is a valid histogram");
+    assert_eq!(attr(&h[0].attributes, "x"), Some("2"));
+    assert_eq!(
+        (h[0].explicit_bounds.as_slice(), h[0].bucket_counts.as_slice()),
+        (&[5.0][..], &[1, 3][..]),
+        "no +Inf bucket: the overflow is _count less the last bucket"
+    );
+    let reasons: Vec<(&str, usize, DropReason)> =
+        out.dropped.iter().map(|d| (d.family.as_str(), d.samples, d.reason)).collect();
+    assert_eq!(
+        reasons,
+        [
+            ("h", 2, DropReason::BadBucketBound),
+            ("h", 3, DropReason::BadBucketCounts),
+            ("s", 2, DropReason::SummaryWithoutCount),
+        ]
+    );
+    assert!(metrics(&out.request).iter().all(|m| m.name != "s"));
+}
