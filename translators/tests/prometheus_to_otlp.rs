@@ -583,3 +583,37 @@ fn drops_are_counted_never_silent() {
     );
     assert!(metrics(&out.request).iter().all(|m| m.name != "s"));
 }
+
+#[test]
+fn text_created_gauges_give_start_times() {
+    // What client_python writes in text 0.0.4: `_created` as gauges of their own.
+    let text = b"# HELP req_total Requests\n# TYPE req_total counter\n\
+        req_total{path=\"/\"} 3.0\nreq_total{path=\"/a\"} 1.0\n\
+        # HELP req_created Requests\n# TYPE req_created gauge\n\
+        req_created{path=\"/\"} 1.7000000001e+09\n\
+        # TYPE lat_seconds histogram\n\
+        lat_seconds_bucket{le=\"0.5\"} 1.0\nlat_seconds_bucket{le=\"+Inf\"} 2.0\n\
+        lat_seconds_count 2.0\nlat_seconds_sum 1.2\n\
+        # TYPE lat_seconds_created gauge\nlat_seconds_created 1.7000000002e+09\n\
+        # TYPE legacy counter\nlegacy 5\n";
+    let out = exposition_to_otlp(&parse_text(text).unwrap(), ctx());
+    assert_eq!(out.dropped, vec![]);
+    let names: Vec<&str> = metrics(&out.request).iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["req_total", "lat_seconds", "legacy"], "_created gauges are consumed");
+    let points = &sum(metric(&out.request, "req_total")).data_points;
+    let start =
+        |path: &str| point_with(points, |p| &p.attributes, "path", path).start_time_unix_nano;
+    assert_eq!(start("/"), 1_700_000_000_100_000_000);
+    assert_eq!(start("/a"), 0, "no _created for this series: unknown, not invented");
+    let h = &histogram(metric(&out.request, "lat_seconds"))[0];
+    assert_eq!(h.start_time_unix_nano, 1_700_000_000_200_000_000);
+    assert_eq!(sum(metric(&out.request, "legacy")).data_points[0].start_time_unix_nano, 0);
+
+    let trimmed = exposition_to_otlp_with(
+        &parse_text(text).unwrap(),
+        ctx(),
+        MappingOptions { trim_suffixes: true },
+    );
+    let names: Vec<&str> = metrics(&trimmed.request).iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["req", "lat_seconds", "legacy"], "no UNIT in text: only _total goes");
+}

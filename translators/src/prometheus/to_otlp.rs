@@ -174,8 +174,19 @@ pub fn exposition_to_otlp_with(
     let mut b = Builder { scrape, options, ..Builder::default() };
     let mut resource = scrape_resource(scrape);
     let mut scope_info: Vec<(String, String, Vec<KeyValue>)> = Vec::new();
-    for family in &set.families {
-        if is_info_named(family, "target") {
+    let created = created_families(set);
+    for (i, family) in set.families.iter().enumerate() {
+        if created.iter().any(|&(_, c)| c == i) {
+            // Consumed as the start times of the family it belongs to.
+        } else if let Some(&(_, c)) = created.iter().find(|&&(f, _)| f == i) {
+            let mut merged = family.clone();
+            merged.samples.extend(set.families[c].samples.iter().map(|s| {
+                let mut s = s.clone();
+                s.kind = SampleKind::Created;
+                s
+            }));
+            b.family(&merged);
+        } else if is_info_named(family, "target") {
             for sample in &family.samples {
                 for label in &sample.labels {
                     if attributes::get(&resource, &label.name).is_none() {
@@ -199,6 +210,30 @@ pub fn exposition_to_otlp_with(
         }
     }
     b.finish(Resource { attributes: resource, dropped_attributes_count: 0 }, scope_info)
+}
+
+/// Text 0.0.4 has no `_created` samples, so clients (client_python) expose them as gauges of
+/// their own: `<base>_created` beside counter `<base>_total` (or `<base>`), histogram or summary
+/// `<base>`. Returns (family, its `_created` family) index pairs.
+fn created_families(set: &MetricSet<'_>) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (c, created) in set.families.iter().enumerate() {
+        if !matches!(created.metric_type, MetricType::Gauge | MetricType::Unknown) {
+            continue;
+        }
+        let Some(base) = created.name.strip_suffix("_created") else { continue };
+        let owner = set.families.iter().position(|f| match f.metric_type {
+            MetricType::Counter => {
+                f.name == base || f.name.strip_suffix("_total").is_some_and(|b| b == base)
+            }
+            MetricType::Histogram | MetricType::Summary => f.name == base,
+            _ => false,
+        });
+        if let Some(f) = owner {
+            out.push((f, c));
+        }
+    }
+    out
 }
 
 /// A Prometheus `# UNIT` as an OTLP (UCUM) unit: words to symbols (`seconds` → `s`, `bytes` →
@@ -362,8 +397,13 @@ impl Builder<'_> {
             MetricType::Summary => "quantile",
             _ => "",
         };
+        let mut default_scope = None;
         for sample in &family.samples {
-            let scope = self.scope(ScopeKey::of(sample));
+            let scope = if sample.labels.iter().any(|l| l.name.starts_with(SCOPE_PREFIX)) {
+                self.scope(ScopeKey::of(sample))
+            } else {
+                *default_scope.get_or_insert_with(|| self.scope(ScopeKey::of(sample)))
+            };
             let keep = |name: &str| name != extra && !name.starts_with(SCOPE_PREFIX);
             let mut key: Vec<(&str, &str)> = sample
                 .labels
@@ -375,10 +415,11 @@ impl Builder<'_> {
             // `_created` belongs to its series whatever its own timestamp.
             let timestamp =
                 if sample.kind == SampleKind::Created { None } else { sample.timestamp };
-            match index.get(&(scope, key.clone(), timestamp)) {
+            let key = (scope, key, timestamp);
+            match index.get(&key) {
                 Some(&i) => out[i].samples.push(sample),
                 None => {
-                    index.insert((scope, key, timestamp), out.len());
+                    index.insert(key, out.len());
                     let attributes = sample
                         .labels
                         .iter()
@@ -517,21 +558,21 @@ impl Builder<'_> {
     /// The metric name: the exposed sample name (`x_total` for a counter in both formats,
     /// `x_info` for info), less type and unit suffixes if asked.
     fn metric_name(&self, family: &MetricFamily<'_>) -> String {
-        let mut name = family.name.to_string();
-        // An OpenMetrics family is named without the suffix its samples carry.
-        let exposed_suffix = match family.metric_type {
-            MetricType::Counter => "_total",
-            MetricType::Info => "_info",
-            _ => "",
-        };
-        if !exposed_suffix.is_empty() && !name.ends_with(exposed_suffix) {
-            name.push_str(exposed_suffix);
-        }
+        // An OpenMetrics family is named without the suffix its samples carry; a text 0.0.4
+        // family is named as its samples are.
+        let exposed =
+            family.samples.iter().find(|s| matches!(s.kind, SampleKind::Total | SampleKind::Info));
+        let mut name = exposed.map_or_else(|| family.name.to_string(), |s| s.name.to_string());
         if self.options.trim_suffixes {
-            if let Some(base) =
-                name.strip_suffix(exposed_suffix).filter(|_| !exposed_suffix.is_empty())
-            {
-                name.truncate(base.len());
+            let type_suffix = match family.metric_type {
+                MetricType::Counter => "_total",
+                MetricType::Info => "_info",
+                _ => "",
+            };
+            if !type_suffix.is_empty() {
+                if let Some(base) = name.strip_suffix(type_suffix).filter(|b| !b.is_empty()) {
+                    name.truncate(base.len());
+                }
             }
             if let Some(unit) = family.unit.as_deref().filter(|u| !u.is_empty()) {
                 let suffix = format!("_{unit}");
