@@ -163,6 +163,9 @@ fn fluent_bit_bulk_maps_and_round_trips() {
     assert_round_trip("fluentbit_bulk.ndjson");
 }
 
+/// (action line, action name, index, Ok or the error's line) of one item.
+type ItemSummary<'a> = (usize, &'a str, Option<&'a str>, Result<(), usize>);
+
 #[test]
 fn every_action_gets_one_item_in_order_with_its_error_and_line() {
     let body = b"{\"index\":{\"_index\":\"a\",\"_id\":\"1\",\"pipeline\":\"p\"}}\n\
@@ -183,7 +186,7 @@ not json at all\n\
 {\"message\":\"last\"}\r\n\
 {\"create\":{\"_index\":\"c\"}}\n";
     let decoded = bulk_to_otlp(body, Some("from-path"));
-    let summary: Vec<(usize, &str, Option<&str>, Result<(), usize>)> = decoded
+    let summary: Vec<ItemSummary> = decoded
         .items
         .iter()
         .map(|i| {

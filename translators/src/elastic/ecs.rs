@@ -117,8 +117,8 @@ fn flatten<'a>(
     }
 }
 
-fn string_value(s: String) -> Option<AnyValue> {
-    Some(AnyValue { value: Some(V::StringValue(s)) })
+fn string_value(s: &str) -> Option<V> {
+    Some(V::StringValue(s.to_string()))
 }
 
 fn key_value(key: &str, value: AnyValue) -> KeyValue {
@@ -134,30 +134,24 @@ pub fn document_to_record(
     dialect: Dialect,
     extra: &[(&str, &str)],
 ) -> MappedRecord {
+    let extra_attributes =
+        || extra.iter().map(|(key, value)| key_value(key, AnyValue { value: string_value(value) }));
     let mut mapped = map_fields(document, dialect);
-    for (key, value) in extra {
-        mapped
-            .record
-            .attributes
-            .push(key_value(key, AnyValue { value: Some(V::StringValue(value.to_string())) }));
-    }
+    mapped.record.attributes.extend(extra_attributes());
     if record_to_document(&mapped.resource, &mapped.scope, &mapped.record, dialect) == *document {
         return mapped;
     }
     // Keep the mapped time, severity, ids, event name and resource; the document itself goes in the body.
     let record = &mut mapped.record;
-    record.attributes.retain(|kv| extra.iter().any(|(k, _)| *k == kv.key));
+    // The document's own fields (even one named like ours) now live in the body only.
+    record.attributes.clear();
+    record.attributes.extend(extra_attributes());
     let body = AnyValue { value: Some(V::KvlistValue(map_to_kvlist(document))) };
     let exact = any_to_json(Some(&body)) == Value::Object(document.clone());
-    let (body, how) = if exact {
-        (body, "body")
-    } else {
-        (string_value(text.to_string()).unwrap_or_default(), "json")
-    };
+    let (body, how) =
+        if exact { (body, "body") } else { (AnyValue { value: string_value(text) }, "json") };
     record.body = Some(body);
-    record
-        .attributes
-        .push(key_value(DOCUMENT_ATTRIBUTE, AnyValue { value: Some(V::StringValue(how.into())) }));
+    record.attributes.push(key_value(DOCUMENT_ATTRIBUTE, AnyValue { value: string_value(how) }));
     mapped
 }
 
@@ -182,7 +176,7 @@ fn map_fields(document: &Map<String, Value>, dialect: Dialect) -> MappedRecord {
                 _ => false,
             },
             ("message", Some(t)) if record.body.is_none() => {
-                record.body = string_value(t.to_string());
+                record.body = Some(AnyValue { value: string_value(t) });
                 true
             }
             ("log.level", Some(t)) if record.severity_text.is_empty() && !t.is_empty() => {
