@@ -4,6 +4,7 @@
 //! what the corpora do not hold (trace ids, `target_info`, `otel_scope_*`, stale markers).
 //! Every test asserts on the decoded request: names, units, points, buckets, times, ids.
 
+use proptest::prelude::*;
 use prost::Message as _;
 use std::path::{Path, PathBuf};
 use translators::otlp::attributes;
@@ -17,7 +18,8 @@ use translators::prometheus::to_otlp::{
     ScrapeContext, DEFAULT_SCOPE_NAME,
 };
 use translators::prometheus::{
-    parse_openmetrics, parse_openmetrics_lenient, parse_text, stale_nan, MetricSet,
+    parse_openmetrics, parse_openmetrics_lenient, parse_text, parse_text_lenient, stale_nan,
+    MetricSet,
 };
 
 const SCRAPE_NS: u64 = 1_732_000_000_000_000_000;
@@ -616,4 +618,62 @@ fn text_created_gauges_give_start_times() {
     );
     let names: Vec<&str> = metrics(&trimmed.request).iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["req", "lat_seconds", "legacy"], "no UNIT in text: only _total goes");
+}
+
+/// Expositions to mutate: every type, `_created`, exemplars with ids, scope labels, target_info.
+const SEEDS: [&[u8]; 3] = [
+    b"# TYPE target info\ntarget_info{a=\"b\"} 1\n# TYPE c counter\n# UNIT c seconds\n\
+      c_total{otel_scope_name=\"s\",x=\"1\"} 3 5 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\"} 1 4\n\
+      c_created{otel_scope_name=\"s\",x=\"1\"} 1.5 5\n\
+      # TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_count 2\nh_sum 1\nh_created 3\n\
+      # TYPE s summary\ns{quantile=\"0.5\"} 1\ns_count 1\ns_sum 1\n\
+      # TYPE g gaugehistogram\ng_bucket{le=\"+Inf\"} 1\ng_gcount 1\ng_gsum 1\n\
+      # TYPE st stateset\nst{st=\"a\"} 1\n# TYPE i info\ni_info{v=\"1\"} 1\n# EOF\n",
+    b"# TYPE h histogram\nh_bucket{le=\"0.5\"} 1\nh_bucket{le=\"2\"} 3\nh_count 4\nh_sum 1\n\
+      # TYPE h_created gauge\nh_created 7\nx 1 100\n# TYPE target_info gauge\ntarget_info{r=\"1\"} 1\n",
+    b"# TYPE q summary\nq{quantile=\"0.9\",a=\"1\"} 2\nq_count{a=\"1\"} 3\nq{a=\"2\"} 1\nq_sum{a=\"2\"} 1\n",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// Whatever the lenient parsers let through maps without a panic, every histogram point
+    /// is consistent (counts add up to `count`, one more count than bounds), the request
+    /// survives the wire, and every sample is either in the request or counted as dropped.
+    #[test]
+    fn mapping_never_panics_and_keeps_histograms_consistent(
+        seed in 0usize..SEEDS.len(),
+        edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>(), 0u8..3), 0..6),
+        text in any::<bool>(),
+    ) {
+        let mut input = SEEDS[seed].to_vec();
+        for (i, byte, op) in edits {
+            if input.is_empty() { break; }
+            let i = i.index(input.len());
+            match op {
+                0 => input[i] = byte,
+                1 => input.insert(i, byte),
+                _ => { input.remove(i); }
+            }
+        }
+        let parsed = if text { parse_text_lenient(&input) } else { parse_openmetrics_lenient(&input) };
+        let out = exposition_to_otlp(&parsed.set, ctx());
+        for m in metrics(&out.request) {
+            if let Some(metric::Data::Histogram(h)) = &m.data {
+                for p in &h.data_points {
+                    if p.flags == 0 {
+                        prop_assert_eq!(p.bucket_counts.len(), p.explicit_bounds.len() + 1);
+                        prop_assert_eq!(p.bucket_counts.iter().sum::<u64>(), p.count);
+                    }
+                }
+            }
+        }
+        let bytes = out.request.encode_to_vec();
+        prop_assert!(ExportMetricsServiceRequest::decode(&bytes[..]).is_ok());
+        if parsed.set.sample_count() > 0 {
+            prop_assert!(!out.request.resource_metrics.is_empty() || out.dropped_samples() > 0
+                || parsed.set.families.iter().all(|f| f.name == "target" || f.name == "target_info"
+                    || f.samples.is_empty()));
+        }
+    }
 }
