@@ -677,3 +677,63 @@ proptest! {
         }
     }
 }
+
+/// The bytes of our hand-written prost types read back with opentelemetry-proto's generated
+/// ones: field numbers, oneofs and packed fields agree with the official `metrics.proto`.
+#[test]
+fn opentelemetry_proto_reads_what_we_write() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest as Official;
+    use opentelemetry_proto::tonic::metrics::v1::{exemplar::Value as OE, metric::Data as OD};
+    let input = b"# TYPE c_seconds counter\n# UNIT c_seconds seconds\n# HELP c_seconds help\n\
+        c_seconds_total{x=\"1\",otel_scope_name=\"sc\",otel_scope_version=\"2\"} 3 5 # {trace_id=\"0af7651916cd43dd8448eb211c80319c\",span_id=\"b7ad6b7169203331\"} 1 4\n\
+        c_seconds_created{x=\"1\",otel_scope_name=\"sc\",otel_scope_version=\"2\"} 1.5 5\n\
+        # TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_count 3\nh_sum 2.5\n\
+        # TYPE s summary\ns{quantile=\"0.5\"} 1\ns_count 4\ns_sum 9\n# TYPE g gauge\ng -2\n# EOF\n";
+    let ours = exposition_to_otlp(&om(input), ctx()).request;
+    let official = Official::decode(&ours.encode_to_vec()[..]).unwrap();
+    let rm = &official.resource_metrics[0];
+    let res = &rm.resource.as_ref().unwrap().attributes;
+    assert_eq!(res[0].key, "service.name");
+    let sm = &rm.scope_metrics;
+    assert_eq!(sm.len(), 2);
+    let scope = sm[0].scope.as_ref().unwrap();
+    assert_eq!((scope.name.as_str(), scope.version.as_str()), ("sc", "2"));
+    let c = &sm[0].metrics[0];
+    assert_eq!(
+        (c.name.as_str(), c.unit.as_str(), c.description.as_str()),
+        ("c_seconds_total", "s", "help")
+    );
+    assert_eq!(c.metadata[0].key, "prometheus.type");
+    let Some(OD::Sum(sum)) = &c.data else { panic!("{c:?}") };
+    assert!(sum.is_monotonic);
+    assert_eq!(sum.aggregation_temporality, 2);
+    let p = &sum.data_points[0];
+    assert_eq!((p.start_time_unix_nano, p.time_unix_nano), (1_500_000_000, 5_000_000_000));
+    assert_eq!(p.attributes.len(), 1);
+    let e = &p.exemplars[0];
+    assert_eq!(hex(&e.trace_id), "0af7651916cd43dd8448eb211c80319c");
+    assert_eq!(hex(&e.span_id), "b7ad6b7169203331");
+    assert_eq!((e.time_unix_nano, e.value), (4_000_000_000, Some(OE::AsDouble(1.0))));
+    let metrics = &sm[1].metrics;
+    let Some(OD::Histogram(h)) = &metrics[0].data else { panic!() };
+    let hp = &h.data_points[0];
+    assert_eq!((hp.count, hp.sum, hp.time_unix_nano), (3, Some(2.5), SCRAPE_NS));
+    assert_eq!(
+        (hp.explicit_bounds.as_slice(), hp.bucket_counts.as_slice()),
+        (&[1.0][..], &[1, 2][..])
+    );
+    let Some(OD::Summary(s)) = &metrics[1].data else { panic!() };
+    let sp = &s.data_points[0];
+    assert_eq!(
+        (sp.count, sp.sum, sp.quantile_values[0].quantile, sp.quantile_values[0].value),
+        (4, 9.0, 0.5, 1.0)
+    );
+    let Some(OD::Gauge(g)) = &metrics[2].data else { panic!() };
+    assert_eq!(
+        g.data_points[0].value,
+        Some(opentelemetry_proto::tonic::metrics::v1::number_data_point::Value::AsDouble(-2.0))
+    );
+    // and back: the official bytes decode into our types unchanged
+    let back = ExportMetricsServiceRequest::decode(&official.encode_to_vec()[..]).unwrap();
+    assert_eq!(back, ours);
+}
