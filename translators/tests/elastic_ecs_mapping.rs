@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 use translators::elastic::ecs::severity_number;
 use translators::elastic::records::records;
-use translators::elastic::{ecs_json_to_otlp, otlp_to_ecs_json, ElasticError, DOCUMENT_ATTRIBUTE};
+use translators::elastic::{
+    ecs_json_to_otlp, otlp_to_ecs_json, ElasticError, DOCUMENT_ATTRIBUTE, DOTTED_KEYS_ATTRIBUTE,
+};
 use translators::otlp::logs_model::{ExportLogsServiceRequest, LogRecord};
 use translators::otlp::model::{any_value::Value as V, KeyValue};
 
@@ -214,21 +216,40 @@ fn labels_tags_and_other_fields_are_dotted_attributes() {
 }
 
 #[test]
-fn documents_the_mapping_cannot_give_back_are_kept_whole() {
-    // ecs-logging (Python) writes `log.level` and `ecs.version` as dotted top-level keys.
+fn dotted_top_level_keys_are_written_dotted_again() {
+    // ecs-logging (Python) and ecs-pino-format write `log.level` and `ecs.version` as dotted top-level keys.
     let document = json!({
         "@timestamp": "2024-05-01T12:00:00.123Z", "log.level": "info", "message": "started",
         "ecs.version": "1.6.0", "log": {"logger": "app", "origin": {"file": {"line": 12, "name": "app.py"}}},
         "process": {"pid": 7, "thread": {"id": 1, "name": "MainThread"}}, "service.name": "app"
     });
     let (resource, scope, record) = read(document.clone());
-    // The mapped fields are still set for OTLP readers...
     assert_eq!(record.severity_number, 9);
-    assert_eq!(record.time_unix_nano, 1_714_564_800_123_000_000);
+    assert_eq!(record.severity_text, "info");
+    assert_eq!(record.body.clone().unwrap().value, string("started"));
     assert_eq!(scope, "app");
     assert_eq!(get(&resource, "service.name"), string("app"));
+    assert_eq!(get(&record.attributes, "ecs.version"), string("1.6.0"));
+    assert_eq!(get(&record.attributes, "log.origin.file.line"), Some(V::IntValue(12)));
+    assert!(get(&record.attributes, DOCUMENT_ATTRIBUTE).is_none());
+    let Some(V::ArrayValue(dotted)) = get(&record.attributes, DOTTED_KEYS_ATTRIBUTE) else {
+        panic!()
+    };
+    assert_eq!(dotted.values.len(), 3, "log.level, ecs.version, service.name");
+    assert_eq!(round_trip(&document), document);
+}
+
+#[test]
+fn documents_the_mapping_cannot_give_back_are_kept_whole() {
+    // Two spellings of one field: only one can be the severity.
+    let document = json!({"@timestamp": "2024-05-01T12:00:00.123Z", "log.level": "info", "log": {"level": "warn"}});
+    let (_, _, record) = read(document.clone());
+    // The mapped fields are still set for OTLP readers...
+    assert_eq!(record.severity_text, "warn");
+    assert_eq!(record.time_unix_nano, 1_714_564_800_123_000_000);
     // ...and the body is the document, so it comes back as sent.
     assert_eq!(get(&record.attributes, DOCUMENT_ATTRIBUTE), string("body"));
+    assert!(matches!(record.body.unwrap().value, Some(V::KvlistValue(_))));
     assert_eq!(round_trip(&document), document);
     // Integers beyond i64 cannot be an OTLP int: the document's text is kept.
     let big = json!({"n": 18_446_744_073_709_551_615u64});

@@ -21,6 +21,9 @@ pub const ID_ATTRIBUTE: &str = "elasticsearch.id";
 /// Attribute saying how the document is held when the mapped record could not give it back exactly:
 /// `body` (the body is the document as a map) or `json` (the body is the document's JSON text).
 pub const DOCUMENT_ATTRIBUTE: &str = "elasticsearch.document";
+/// Attribute listing the document's top-level keys that contain dots (`"log.level"`, `"ecs.version"`, as
+/// the Elastic ECS loggers write them), so that the way back writes them dotted again instead of nesting.
+pub const DOTTED_KEYS_ATTRIBUTE: &str = "elasticsearch.dotted_keys";
 
 /// Which flavour of document is read or written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,7 +150,8 @@ pub fn document_to_record(
     record.attributes.clear();
     record.attributes.extend(extra_attributes());
     let body = AnyValue { value: Some(V::KvlistValue(map_to_kvlist(document))) };
-    let exact = any_to_json(Some(&body)) == Value::Object(document.clone());
+    let exact =
+        matches!(&body.value, Some(V::KvlistValue(list)) if kvlist_to_map(list) == *document);
     let (body, how) =
         if exact { (body, "body") } else { (AnyValue { value: string_value(text) }, "json") };
     record.body = Some(body);
@@ -233,6 +237,15 @@ fn map_fields(document: &Map<String, Value>, dialect: Dialect) -> MappedRecord {
             .map_or(key.as_str(), |(_, otel)| otel);
         attributes.push(key_value(name, json_to_any(value)));
     }
+    let dotted: Vec<AnyValue> = document
+        .keys()
+        .filter(|k| k.contains('.'))
+        .map(|k| AnyValue { value: string_value(k) })
+        .collect();
+    if !dotted.is_empty() {
+        let list = V::ArrayValue(crate::otlp::model::ArrayValue { values: dotted });
+        attributes.push(key_value(DOTTED_KEYS_ATTRIBUTE, AnyValue { value: Some(list) }));
+    }
     record.attributes = attributes;
     MappedRecord { resource, scope, record }
 }
@@ -271,6 +284,28 @@ fn insert_dotted(document: &mut Map<String, Value>, key: &str, value: Value) {
     at.insert(leaf.to_string(), value);
 }
 
+/// Puts a field at its dotted name, except under a top-level key the document had written dotted
+/// (`dotted`), which is kept as one key.
+fn insert_field(document: &mut Map<String, Value>, dotted: &[&str], key: &str, value: Value) {
+    if dotted.contains(&key) {
+        document.entry(key.to_string()).or_insert(value);
+        return;
+    }
+    let prefix = dotted
+        .iter()
+        .filter(|d| key.len() > d.len() && key.starts_with(**d) && key.as_bytes()[d.len()] == b'.')
+        .max_by_key(|d| d.len());
+    if let Some(prefix) = prefix {
+        if let Value::Object(inner) =
+            document.entry(prefix.to_string()).or_insert_with(|| Value::Object(Map::new()))
+        {
+            insert_dotted(inner, &key[prefix.len() + 1..], value);
+            return;
+        }
+    }
+    insert_dotted(document, key, value);
+}
+
 fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
     attributes.iter().find(|kv| kv.key == key).and_then(|kv| kv.value.as_ref())
 }
@@ -307,6 +342,18 @@ pub fn record_to_document(
         }
         _ => {}
     }
+    let dotted: Vec<&str> =
+        match attribute(&record.attributes, DOTTED_KEYS_ATTRIBUTE).and_then(|v| v.value.as_ref()) {
+            Some(V::ArrayValue(list)) => list
+                .values
+                .iter()
+                .filter_map(|v| match v.value.as_ref()? {
+                    V::StringValue(s) => Some(s.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
     let mut document = Map::new();
     let time = if record.time_unix_nano != 0 {
         record.time_unix_nano
@@ -335,19 +382,24 @@ pub fn record_to_document(
         severity_short_name(record.severity_number)
     };
     if !level.is_empty() {
-        insert_dotted(&mut document, "log.level", Value::String(level.to_string()));
+        insert_field(&mut document, &dotted, "log.level", Value::String(level.to_string()));
     }
     if !record.trace_id.is_empty() {
-        insert_dotted(&mut document, "trace.id", Value::String(to_hex(&record.trace_id)));
+        insert_field(&mut document, &dotted, "trace.id", Value::String(to_hex(&record.trace_id)));
     }
     if !record.span_id.is_empty() {
-        insert_dotted(&mut document, "span.id", Value::String(to_hex(&record.span_id)));
+        insert_field(&mut document, &dotted, "span.id", Value::String(to_hex(&record.span_id)));
     }
     if !scope.is_empty() {
-        insert_dotted(&mut document, "log.logger", Value::String(scope.to_string()));
+        insert_field(&mut document, &dotted, "log.logger", Value::String(scope.to_string()));
     }
     if !record.event_name.is_empty() {
-        insert_dotted(&mut document, "event.action", Value::String(record.event_name.clone()));
+        insert_field(
+            &mut document,
+            &dotted,
+            "event.action",
+            Value::String(record.event_name.clone()),
+        );
     }
     for kv in resource {
         let value = any_to_json(kv.value.as_ref());
@@ -360,17 +412,20 @@ pub fn record_to_document(
             .chain(RESOURCE_OUT_ONLY)
             .find(|(_, otel)| *otel == kv.key)
             .map_or(kv.key.as_str(), |(ecs, _)| ecs);
-        insert_dotted(&mut document, name, value);
+        insert_field(&mut document, &dotted, name, value);
     }
     for kv in &record.attributes {
-        if matches!(kv.key.as_str(), INDEX_ATTRIBUTE | ID_ATTRIBUTE | DOCUMENT_ATTRIBUTE) {
+        if matches!(
+            kv.key.as_str(),
+            INDEX_ATTRIBUTE | ID_ATTRIBUTE | DOCUMENT_ATTRIBUTE | DOTTED_KEYS_ATTRIBUTE
+        ) {
             continue;
         }
         let name = ATTRIBUTE_FIELDS
             .iter()
             .find(|(_, otel)| *otel == kv.key)
             .map_or(kv.key.as_str(), |(ecs, _)| ecs);
-        insert_dotted(&mut document, name, any_to_json(kv.value.as_ref()));
+        insert_field(&mut document, &dotted, name, any_to_json(kv.value.as_ref()));
     }
     if dialect == Dialect::Logstash {
         document.entry("@version".to_string()).or_insert_with(|| Value::String("1".into()));
