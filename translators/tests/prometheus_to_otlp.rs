@@ -737,3 +737,18 @@ fn opentelemetry_proto_reads_what_we_write() {
     let back = ExportMetricsServiceRequest::decode(&official.encode_to_vec()[..]).unwrap();
     assert_eq!(back, ours);
 }
+
+#[test]
+fn a_stray_sample_costs_itself_only() {
+    // Text 0.0.4: `h` (the family's own name) joins histogram `h` but has no place in it; and
+    // a `_created` gauge whose labels come in another order still finds its series.
+    let text = b"# TYPE h histogram\nh_bucket{a=\"1\",b=\"2\",le=\"+Inf\"} 2\nh_count{b=\"2\",a=\"1\"} 2\nh{a=\"1\",b=\"2\"} 9\n\
+        # TYPE h_created gauge\nh_created{b=\"2\",a=\"1\"} 10\n";
+    let out = exposition_to_otlp(&parse_text(text).unwrap(), ctx());
+    let h = &histogram(metric(&out.request, "h"))[0];
+    assert_eq!((h.count, h.bucket_counts.as_slice()), (2, &[2][..]));
+    assert_eq!(h.start_time_unix_nano, 10_000_000_000);
+    let reasons: Vec<(usize, DropReason)> =
+        out.dropped.iter().map(|d| (d.samples, d.reason)).collect();
+    assert_eq!(reasons, [(1, DropReason::UnexpectedSample)]);
+}

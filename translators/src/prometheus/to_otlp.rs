@@ -438,7 +438,7 @@ impl Builder<'_> {
             let orphan = out.remove(c);
             let mut placed = false;
             for s in out.iter_mut() {
-                if s.scope == orphan.scope && s.attributes == orphan.attributes {
+                if s.scope == orphan.scope && same_attributes(&s.attributes, &orphan.attributes) {
                     s.samples.extend(orphan.samples.iter().copied());
                     placed = true;
                 }
@@ -488,6 +488,9 @@ impl Builder<'_> {
             };
             match family.metric_type {
                 MetricType::Histogram => {
+                    // A stray sample (text: one named as the family) costs itself only.
+                    let stray = s.samples.iter().filter(|x| !histogram_kind(x.kind)).count();
+                    self.drop_samples(family, stray, DropReason::UnexpectedSample);
                     let start = self.start_time(family, s);
                     match histogram_point(s, start, time) {
                         Ok(p) => {
@@ -495,7 +498,7 @@ impl Builder<'_> {
                                 h.data_points.push(p)
                             }
                         }
-                        Err(reason) => self.drop_samples(family, s.samples.len(), reason),
+                        Err(reason) => self.drop_samples(family, s.samples.len() - stray, reason),
                     }
                 }
                 MetricType::Summary => {
@@ -673,6 +676,11 @@ impl Builder<'_> {
     }
 }
 
+/// Same labels, whatever their order (text 0.0.4 does not fix one).
+fn same_attributes(a: &[KeyValue], b: &[KeyValue]) -> bool {
+    a.len() == b.len() && a.iter().all(|kv| b.contains(kv))
+}
+
 fn summary_kind(kind: SampleKind) -> bool {
     matches!(kind, SampleKind::Value | SampleKind::Count | SampleKind::Sum | SampleKind::Created)
 }
@@ -731,9 +739,6 @@ fn histogram_point(
     for sample in s.samples.iter().filter(|x| x.kind == SampleKind::Bucket) {
         let le = sample.label("le").and_then(parse_le).ok_or(DropReason::BadBucketBound)?;
         buckets.push((le, sample));
-    }
-    if s.samples.iter().any(|x| !histogram_kind(x.kind)) {
-        return Err(DropReason::UnexpectedSample);
     }
     let count = s.samples.iter().find(|x| x.kind == SampleKind::Count);
     let Some(count) = count else { return Err(DropReason::HistogramWithoutCount) };
