@@ -175,7 +175,9 @@ fn map_fields(document: &Map<String, Value>, dialect: Dialect) -> MappedRecord {
             ("@timestamp", Some(t)) if record.time_unix_nano == 0 => match timestamp::parse(t) {
                 Some(ns) if ns != 0 => {
                     record.time_unix_nano = ns;
-                    true
+                    // A time spelled otherwise than we would write it (an offset, other precision) also
+                    // stays as an attribute, so that the way back writes the sender's text.
+                    timestamp::format(ns) == t
                 }
                 _ => false,
             },
@@ -360,7 +362,8 @@ pub fn record_to_document(
     } else {
         record.observed_time_unix_nano
     };
-    if time != 0 {
+    // A kept `@timestamp` text (see the way in) wins; it is written with the attributes.
+    if time != 0 && attribute(&record.attributes, "@timestamp").is_none() {
         document.insert("@timestamp".into(), Value::String(timestamp::format(time)));
     }
     match record.body.as_ref().and_then(|b| b.value.as_ref()) {
