@@ -18,7 +18,7 @@ use translators::prometheus::to_otlp::{
     ScrapeContext, DEFAULT_SCOPE_NAME,
 };
 use translators::prometheus::{
-    parse_openmetrics, parse_openmetrics_lenient, parse_text, parse_text_lenient, stale_nan,
+    parse_openmetrics, parse_openmetrics_lenient, parse_text, parse_text_lenient, stale_nan, Label,
     MetricSet,
 };
 
@@ -442,12 +442,23 @@ fn resource_from_job_instance_and_target_info() {
     assert!(gauge(metric(&out.request, "up_seconds"))[0].attributes.is_empty());
 
     // text 0.0.4 has no info type: a `target_info` gauge does the same
-    let text = b"# TYPE target_info gauge\ntarget_info{region=\"eu\"} 1\nx 1\n";
+    let text = b"# TYPE target_info gauge\ntarget_info{region=\"eu\",service_name=\"x\"} 1\nx 1\n";
     let out = exposition_to_otlp(&parse_text(text).unwrap(), ctx());
     let resource = &out.request.resource_metrics[0].resource.as_ref().unwrap().attributes;
     assert_eq!(attr(resource, "region"), Some("eu"));
     assert_eq!(attr(resource, "service.name"), Some("node"));
+    assert_eq!(attr(resource, "service_name"), Some("x"), "label keys are not altered");
     assert_eq!(metrics(&out.request).len(), 1);
+
+    // a target_info label that clashes with the scrape's resource loses, and is counted
+    // (OpenMetrics 1.0 text cannot name a label `service.name`: the model can)
+    let mut set = om(b"# TYPE target info\ntarget_info{a=\"b\"} 1\n# TYPE x gauge\nx 1\n# EOF\n");
+    set.families[0].samples[0].labels.push(Label::new("service.name", "other"));
+    let out = exposition_to_otlp(&set, ctx());
+    let resource = out.request.resource_metrics[0].resource.as_ref().unwrap();
+    assert_eq!(attr(&resource.attributes, "service.name"), Some("node"));
+    assert_eq!(attr(&resource.attributes, "a"), Some("b"));
+    assert_eq!(resource.dropped_attributes_count, 1);
 }
 
 #[test]

@@ -173,6 +173,7 @@ pub fn exposition_to_otlp_with(
 ) -> Converted {
     let mut b = Builder { scrape, options, ..Builder::default() };
     let mut resource = scrape_resource(scrape);
+    let mut resource_dropped = 0u32;
     let mut scope_info: Vec<(String, String, Vec<KeyValue>)> = Vec::new();
     let created = created_families(set);
     for (i, family) in set.families.iter().enumerate() {
@@ -189,8 +190,11 @@ pub fn exposition_to_otlp_with(
         } else if is_info_named(family, "target") {
             for sample in &family.samples {
                 for label in &sample.labels {
-                    if attributes::get(&resource, &label.name).is_none() {
-                        resource.push(attributes::string(&*label.name, &*label.value));
+                    match attributes::get_str(&resource, &label.name) {
+                        None => resource.push(attributes::string(&*label.name, &*label.value)),
+                        Some(v) if v == label.value => {}
+                        // The scrape's own `service.*` win; what lost is counted, not hidden.
+                        Some(_) => resource_dropped += 1,
                     }
                 }
             }
@@ -209,7 +213,10 @@ pub fn exposition_to_otlp_with(
             b.family(family);
         }
     }
-    b.finish(Resource { attributes: resource, dropped_attributes_count: 0 }, scope_info)
+    b.finish(
+        Resource { attributes: resource, dropped_attributes_count: resource_dropped },
+        scope_info,
+    )
 }
 
 /// Text 0.0.4 has no `_created` samples, so clients (client_python) expose them as gauges of
