@@ -4,12 +4,14 @@
 //! - counter → monotonic cumulative Sum; gauge and unknown → Gauge; info and stateset →
 //!   non-monotonic cumulative Sum; histogram → Histogram (bucket counts de-cumulated, `+Inf`
 //!   kept as the last count, not as a bound); summary → Summary; gaugehistogram dropped.
-//! - `_created` → start time; without one the start time stays 0 (unknown), never invented.
+//! - `_created` → start time (also text 0.0.4's `<base>_created` gauges, as client_python
+//!   writes them); without one the start time stays 0 (unknown), never invented.
 //! - Sample timestamp, else the scrape time; a stale NaN → flag `NoRecordedValue`.
 //! - `# UNIT` → UCUM unit ([`ucum_unit`]), HELP → description, TYPE → metadata `prometheus.type`.
 //! - Exemplars of counters and histogram buckets, `trace_id`/`span_id` labels → ids.
 //! - `job`/`instance` of the scrape → `service.name` (+ `service.namespace` for `ns/name`),
-//!   `service.instance.id`, `server.address`, `server.port`; `target_info` labels → resource.
+//!   `service.instance.id`, `server.address`, `server.port`; `target_info` labels → resource
+//!   (a label clashing with those is counted in `dropped_attributes_count`).
 //! - `otel_scope_name`/`_version`/`_schema_url` labels → the point's scope, other `otel_scope_*`
 //!   labels → scope attributes; `otel_scope_info` labels → attributes of the matching scope.
 //!
