@@ -103,3 +103,53 @@ proptest! {
         prop_assert_eq!(lines(&otlp_to_logstash_json(&logstash.request)), sent);
     }
 }
+
+/// Lines that are nearly bulk lines: actions, documents, and broken pieces of both.
+fn near_bulk_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(r#"{"index":{"_index":"a"}}"#.to_string()),
+        Just(r#"{"create":{}}"#.to_string()),
+        Just(r#"{"delete":{"_id":"1"}}"#.to_string()),
+        Just(r#"{"update":{"_id":"1"}}"#.to_string()),
+        Just(r#"{"index":"x"}"#.to_string()),
+        Just(
+            r#"{"@timestamp":"2024-05-01T12:00:00.1+0130","log.level":"warn","message":"m"}"#
+                .to_string()
+        ),
+        Just(r#"{"@timestamp":"2024-13-01T25:00:00Z","trace":{"id":"zz"}}"#.to_string()),
+        Just(String::new()),
+        ".{0,20}",
+        document().prop_map(|d| Value::Object(d).to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn any_input_gives_one_item_per_action_and_never_panics(lines in prop::collection::vec(near_bulk_line(), 0..12)) {
+        let body = lines.join("\n");
+        let decoded = bulk_to_otlp(body.as_bytes(), Some("path-index"));
+        let taken = decoded.items.iter().filter(|i| i.result.is_ok()).count();
+        prop_assert_eq!(translators::elastic::records::record_count(&decoded.request), taken);
+        for item in &decoded.items {
+            if let Err(error) = &item.result {
+                prop_assert!(error.line() >= item.line);
+                prop_assert!(error.line() <= lines.len());
+            }
+        }
+        // What was taken goes back out as one create action and one document each.
+        let out = lines(&otlp_to_bulk(&decoded.request, "x"));
+        prop_assert_eq!(out.len(), taken * 2);
+        let ecs = ecs_json_to_otlp(body.as_bytes());
+        let logstash = logstash_json_to_otlp(body.as_bytes());
+        prop_assert_eq!(ecs.errors.len(), logstash.errors.len());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+        let _ = bulk_to_otlp(&bytes, None);
+        let _ = ecs_json_to_otlp(&bytes);
+        let _ = logstash_json_to_otlp(&bytes);
+    }
+}
