@@ -127,15 +127,15 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
     #[test]
-    fn any_input_gives_one_item_per_action_and_never_panics(lines in prop::collection::vec(near_bulk_line(), 0..12)) {
-        let body = lines.join("\n");
+    fn any_input_gives_one_item_per_action_and_never_panics(input in prop::collection::vec(near_bulk_line(), 0..12)) {
+        let body = input.join("\n");
         let decoded = bulk_to_otlp(body.as_bytes(), Some("path-index"));
         let taken = decoded.items.iter().filter(|i| i.result.is_ok()).count();
         prop_assert_eq!(translators::elastic::records::record_count(&decoded.request), taken);
         for item in &decoded.items {
             if let Err(error) = &item.result {
                 prop_assert!(error.line() >= item.line);
-                prop_assert!(error.line() <= lines.len());
+                prop_assert!(error.line() <= input.len());
             }
         }
         // What was taken goes back out as one create action and one document each.
