@@ -55,7 +55,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         config.pipelines.iter().any(|(_, p)| kind(p).iter().any(|x| x == id))
     };
     let mut queues: BTreeMap<String, Arc<ExporterQueue>> = BTreeMap::new();
-    let mut stores: Vec<Arc<Store>> = Vec::new();
     let mut store_ids: Vec<(String, Arc<Store>)> = Vec::new();
     let mut listening = Vec::new();
     let stop_stores = CancellationToken::new();
@@ -80,25 +79,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 );
                 store_tasks.spawn(store.clone().maintain(stop_stores.clone()));
                 if let Some(jaeger) = &settings.jaeger_query {
-                    let listener = tokio::net::TcpListener::bind(&jaeger.endpoint)
+                    let address = serve_jaeger_query(&store, &jaeger.endpoint, stop_stores.clone())
                         .await
-                        .with_context(|| {
-                            format!(
-                                "exporter {}: Jaeger query API: cannot listen on {}",
-                                exporter.id, jaeger.endpoint
-                            )
-                        })?;
-                    let address = listener.local_addr()?;
-                    let router = crate::store::jaeger_api::router(store.clone());
-                    let stop = stop_stores.clone();
-                    tokio::spawn(async move {
-                        let served = axum::serve(listener, router)
-                            .with_graceful_shutdown(async move { stop.cancelled().await })
-                            .await;
-                        if let Err(e) = served {
-                            tracing::error!("Jaeger query API: {e}");
-                        }
-                    });
+                        .with_context(|| format!("exporter {}: Jaeger query API", exporter.id))?;
                     tracing::info!(exporter = %exporter.id, address = %address, "Jaeger query API listening");
                     listening.push(Listening {
                         receiver: exporter.id.clone(),
@@ -109,7 +92,6 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 if settings.zipkin_query.enabled && zipkin_query_store.is_none() {
                     zipkin_query_store = Some(store.clone());
                 }
-                stores.push(store.clone());
                 store_ids.push((exporter.id.clone(), store.clone()));
                 Arc::new(StoreExporter::new(store, metrics.clone()))
             }
@@ -127,6 +109,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         queues.insert(exporter.id.clone(), queue);
     }
 
+    let stores: Vec<Arc<Store>> = store_ids.iter().map(|(_, store)| store.clone()).collect();
     if !store_ids.is_empty() {
         registry.add_source(Arc::new(crate::store::stats::StoreGauges::new(store_ids)));
     }
@@ -223,6 +206,27 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         store_tasks,
         shutdown_timeout: config.service.shutdown_timeout.0,
     })
+}
+
+/// Serves the Jaeger query API over `store` on `endpoint` until `stop`; returns the bound address.
+async fn serve_jaeger_query(
+    store: &Arc<Store>,
+    endpoint: &str,
+    stop: CancellationToken,
+) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(endpoint)
+        .await
+        .with_context(|| format!("cannot listen on {endpoint}"))?;
+    let address = listener.local_addr()?;
+    let router = crate::store::jaeger_api::router(store.clone());
+    tokio::spawn(async move {
+        let served =
+            axum::serve(listener, router).with_graceful_shutdown(stop.cancelled_owned()).await;
+        if let Err(e) = served {
+            tracing::error!("Jaeger query API: {e}");
+        }
+    });
+    Ok(address)
 }
 
 impl Running {
