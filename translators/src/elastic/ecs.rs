@@ -1,11 +1,12 @@
 //! One JSON document (ECS, Logstash, or anything else) ⇄ one OTLP log record with its resource and scope.
 //!
 //! The way in applies the ECS ⇄ OTLP table (docs/mappings/logs.md); the way back applies it in reverse.
+//! Two hints keep the sender's spelling: top-level dotted keys are listed in [`DOTTED_KEYS_ATTRIBUTE`], and
+//! an `@timestamp` we would write differently is also kept as attribute `@timestamp`.
 //! Losslessness is checked, not hoped for: after mapping a document, the record is written back and compared
-//! with the original. When they differ (a dotted top-level key such as `"log.level"`, a `@timestamp` written
-//! with another precision, a number beyond `i64`...), the record keeps its mapped time, severity, ids and
-//! resource, but its body becomes the whole document as a map and [`DOCUMENT_ATTRIBUTE`] says so
-//! (the Collector's `bodymap` shape); writing it back gives the document itself.
+//! with the original. When they differ (two spellings of one field, a number beyond `i64`...), the record
+//! keeps its mapped time, severity, ids and resource, but its body becomes the whole document as a map and
+//! [`DOCUMENT_ATTRIBUTE`] says so (the Collector's `bodymap` shape); writing it back gives the document.
 
 use super::json_value::{any_to_json, json_to_any, kvlist_to_map, map_to_kvlist};
 use super::timestamp;
