@@ -26,7 +26,7 @@ enum Command {
     Translate(commands::translate::TranslateArgs),
     /// Send spans at a fixed rate to a bridge and report loss, CPU % and RSS (a testbed load generator).
     Loadgen(Box<commands::loadgen::LoadgenArgs>),
-    /// Search the embedded store: `search traces` (table or --json), `search logs` (not stored yet).
+    /// Search the embedded store: `search traces` (table or --json), `search logs` (Lucene-style query).
     Search(commands::search::SearchArgs),
     /// Write the store's traces matching a search in any `translate` format.
     Export(Box<commands::export::ExportArgs>),
