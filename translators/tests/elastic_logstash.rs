@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 use translators::elastic::records::records;
-use translators::elastic::{logstash_json_to_otlp, otlp_to_logstash_json, DOCUMENT_ATTRIBUTE};
+use translators::elastic::{
+    logstash_json_to_otlp, otlp_to_logstash_json, DOCUMENT_ATTRIBUTE, HOST_STRING_ATTRIBUTE,
+};
 use translators::otlp::model::{any_value::Value as V, KeyValue};
 
 fn get<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a V> {
@@ -44,8 +46,11 @@ fn logstash_events_map_to_otlp() {
     assert!(get(&first.attributes, DOCUMENT_ATTRIBUTE).is_none());
     // logstash-logback-encoder's `level` is not ECS `log.level`: kept as is.
     assert_eq!(get(&all[1].2.attributes, "level"), Some(&V::StringValue("WARN".into())));
-    // An ECS v8 event (`host` as an object) also lands on host.name.
+    assert_eq!(get(&first.attributes, HOST_STRING_ATTRIBUTE), Some(&V::BoolValue(true)));
+    // An ECS v8 event (`host` as an object) also lands on host.name, and maps field by field too.
     assert_eq!(get(all[2].0, "host.name"), Some(&V::StringValue("gateway-2".into())));
+    assert!(get(&all[2].2.attributes, HOST_STRING_ATTRIBUTE).is_none());
+    assert!(get(&all[2].2.attributes, DOCUMENT_ATTRIBUTE).is_none());
 }
 
 #[test]
@@ -69,7 +74,8 @@ fn otel_records_become_logstash_events() {
     let out: Value = serde_json::from_slice(&otlp_to_logstash_json(&decoded.request)).unwrap();
     assert_eq!(
         out,
-        json!({"@timestamp":"2024-05-01T12:00:00.000Z","@version":"1","message":"m","host":"h","service":{"name":"s"}})
+        json!({"@timestamp":"2024-05-01T12:00:00.000Z","@version":"1","message":"m","host":{"name":"h"},"service":{"name":"s"}}),
+        "written with ECS host.name, as Logstash 8 writes events"
     );
 }
 

@@ -25,6 +25,9 @@ pub const DOCUMENT_ATTRIBUTE: &str = "elasticsearch.document";
 /// Attribute listing the document's top-level keys that contain dots (`"log.level"`, `"ecs.version"`, as
 /// the Elastic ECS loggers write them), so that the way back writes them dotted again instead of nesting.
 pub const DOTTED_KEYS_ATTRIBUTE: &str = "elasticsearch.dotted_keys";
+/// Attribute (`true`) marking a Logstash event whose `host` was a plain string (Logstash without ECS
+/// compatibility); without it, Logstash events are written with ECS `host.name`, as Logstash 8 does.
+pub const HOST_STRING_ATTRIBUTE: &str = "logstash.host_string";
 
 /// Which flavour of document is read or written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,6 +224,8 @@ fn map_fields(document: &Map<String, Value>, dialect: Dialect) -> MappedRecord {
                 if dialect == Dialect::Logstash && !seen_resource(&resource, "host.name") =>
             {
                 resource.push(key_value("host.name", json_to_any(value)));
+                let flag = AnyValue { value: Some(V::BoolValue(true)) };
+                attributes.push(key_value(HOST_STRING_ATTRIBUTE, flag));
                 true
             }
             _ => false,
@@ -405,9 +410,14 @@ pub fn record_to_document(
             Value::String(record.event_name.clone()),
         );
     }
+    let host_string = dialect == Dialect::Logstash
+        && matches!(
+            attribute(&record.attributes, HOST_STRING_ATTRIBUTE).and_then(|v| v.value.as_ref()),
+            Some(V::BoolValue(true))
+        );
     for kv in resource {
         let value = any_to_json(kv.value.as_ref());
-        if dialect == Dialect::Logstash && kv.key == "host.name" && value.is_string() {
+        if host_string && kv.key == "host.name" && value.is_string() {
             document.entry("host".to_string()).or_insert(value);
             continue;
         }
@@ -421,7 +431,11 @@ pub fn record_to_document(
     for kv in &record.attributes {
         if matches!(
             kv.key.as_str(),
-            INDEX_ATTRIBUTE | ID_ATTRIBUTE | DOCUMENT_ATTRIBUTE | DOTTED_KEYS_ATTRIBUTE
+            INDEX_ATTRIBUTE
+                | ID_ATTRIBUTE
+                | DOCUMENT_ATTRIBUTE
+                | DOTTED_KEYS_ATTRIBUTE
+                | HOST_STRING_ATTRIBUTE
         ) {
             continue;
         }

@@ -15,7 +15,10 @@ pub mod records;
 pub mod timestamp;
 
 pub use bulk::{bulk_to_otlp, otlp_to_bulk, BulkAction, BulkDecoded, BulkItem};
-pub use ecs::{Dialect, DOCUMENT_ATTRIBUTE, DOTTED_KEYS_ATTRIBUTE, ID_ATTRIBUTE, INDEX_ATTRIBUTE};
+pub use ecs::{
+    Dialect, DOCUMENT_ATTRIBUTE, DOTTED_KEYS_ATTRIBUTE, HOST_STRING_ATTRIBUTE, ID_ATTRIBUTE,
+    INDEX_ATTRIBUTE,
+};
 pub use lines::{
     ecs_json_to_otlp, logstash_json_to_otlp, otlp_to_ecs_json, otlp_to_logstash_json, LinesDecoded,
 };
