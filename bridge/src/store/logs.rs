@@ -113,7 +113,9 @@ impl Store {
             let searcher = partition.reader.searcher();
             let hits: Vec<(u64, DocAddress)> = searcher.search(
                 &BooleanQuery::new(clauses),
-                &TopDocs::with_limit(limit).order_by_fast_field::<u64>("time", Order::Desc),
+                // The collector reserves room for its whole limit: never more than the partition holds.
+                &TopDocs::with_limit(limit.min(searcher.num_docs() as usize).max(1))
+                    .order_by_fast_field::<u64>("time", Order::Desc),
             )?;
             for (time, address) in hits {
                 let doc: TantivyDocument = searcher.doc(address)?;

@@ -121,14 +121,16 @@ impl Store {
         for partition in self.partitions_between(query.start_min, query.start_max) {
             let searcher = partition.reader.searcher();
             // Several spans of one trace usually match: ask for more spans than traces, and more again when
-            // the spans found all belonged to too few traces.
-            let mut want = limit.saturating_mul(16).max(64);
+            // the spans found all belonged to too few traces; never more than the partition holds, as the
+            // collector reserves room for its whole limit.
+            let total = (searcher.num_docs() as usize).max(1);
+            let mut want = limit.saturating_mul(16).max(64).min(total);
             loop {
                 let hits: Vec<(u64, DocAddress)> = searcher.search(
                     &tantivy_query,
                     &TopDocs::with_limit(want).order_by_fast_field::<u64>("start", Order::Desc),
                 )?;
-                let exhausted = hits.len() < want;
+                let exhausted = hits.len() < want || want >= total;
                 let mut batch_found = Vec::new();
                 let mut batch_seen = seen.clone();
                 let mut columns = TraceIdColumns::default();
@@ -146,7 +148,7 @@ impl Store {
                     found.extend(batch_found);
                     break;
                 }
-                want = want.saturating_mul(4);
+                want = want.saturating_mul(4).min(total);
             }
             if found.len() >= limit {
                 break;
