@@ -5,6 +5,7 @@
 //! one shared model, the OTLP messages of [`otlp::model`]. [`decode_traces`] and
 //! [`encode_traces`] dispatch on [`Format`].
 
+pub mod calendar;
 pub mod elastic;
 pub mod error;
 pub mod format;

@@ -2,21 +2,10 @@
 //! prometheus/OpenMetrics `tests/testdata/parsers`): every case's verdict must match its
 //! `test.json` (`"shouldParse": true/false`). The test lists every case it gets wrong.
 
-use std::path::{Path, PathBuf};
-use translators::prometheus::{parse_openmetrics, MetricType, SampleKind};
+mod common;
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/openmetrics");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is missing (the shared corpora are not checked out here)",
-            dir.display()
-        );
-        None
-    }
-}
+use std::path::Path;
+use translators::prometheus::{parse_openmetrics, MetricType, SampleKind};
 
 struct Case {
     name: String,
@@ -47,7 +36,7 @@ fn cases(dir: &Path) -> Vec<Case> {
 
 #[test]
 fn every_verdict_matches_the_suite() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::shared_corpus("openmetrics") else { return };
     let cases = cases(&dir);
     assert_eq!(cases.len(), 211, "the suite has 211 cases");
     let mut wrong = Vec::new();
@@ -76,7 +65,7 @@ fn every_verdict_matches_the_suite() {
 
 #[test]
 fn rejections_point_at_the_offending_line() {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = common::shared_corpus("openmetrics") else { return };
     for case in cases(&dir).iter().filter(|c| !c.should_parse) {
         let err = parse_openmetrics(&case.input).expect_err(&case.name);
         let lines = case.input.split(|&b| b == b'\n').count();
@@ -90,7 +79,7 @@ fn rejections_point_at_the_offending_line() {
 }
 
 fn parse_case(name: &str) -> Option<translators::prometheus::MetricSet<'static>> {
-    let dir = corpus()?;
+    let dir = common::shared_corpus("openmetrics")?;
     let input = std::fs::read(dir.join(name).join("metrics")).expect("case readable");
     Some(parse_openmetrics(&input).unwrap_or_else(|e| panic!("{name}: {e}")).into_owned())
 }

@@ -4,28 +4,19 @@
 //! OpenMetrics samples of the same folder, and a cross-check against the `prometheus-parse`
 //! crate on what that crate reads.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use translators::prometheus::{
     parse_openmetrics, parse_openmetrics_lenient, parse_text, MetricSet, MetricType,
     ParseErrorKind, SampleKind,
 };
 
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora/prometheus-text");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is missing (the shared corpora are not checked out here)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn read(name: &str) -> Option<Vec<u8>> {
-    Some(std::fs::read(corpus()?.join(name)).unwrap_or_else(|e| panic!("{name}: {e}")))
+    Some(
+        std::fs::read(common::shared_corpus("prometheus-text")?.join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}")),
+    )
 }
 
 fn text(name: &str) -> Option<MetricSet<'static>> {

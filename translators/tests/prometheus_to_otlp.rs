@@ -4,9 +4,10 @@
 //! what the corpora do not hold (trace ids, `target_info`, `otel_scope_*`, stale markers).
 //! Every test asserts on the decoded request: names, units, points, buckets, times, ids.
 
+mod common;
+
 use proptest::prelude::*;
 use prost::Message as _;
-use std::path::{Path, PathBuf};
 use translators::otlp::attributes;
 use translators::otlp::metrics_model::{
     exemplar, metric, number_data_point, AggregationTemporality, ExportMetricsServiceRequest,
@@ -24,21 +25,11 @@ use translators::prometheus::{
 
 const SCRAPE_NS: u64 = 1_732_000_000_000_000_000;
 
-fn corpora() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is missing (the shared corpora are not checked out here)",
-            dir.display()
-        );
-        None
-    }
-}
-
 fn read(path: &str) -> Option<Vec<u8>> {
-    Some(std::fs::read(corpora()?.join(path)).unwrap_or_else(|e| panic!("{path}: {e}")))
+    Some(
+        std::fs::read(common::shared_corpus("")?.join(path))
+            .unwrap_or_else(|e| panic!("{path}: {e}")),
+    )
 }
 
 fn ctx() -> ScrapeContext<'static> {

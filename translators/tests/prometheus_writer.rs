@@ -2,25 +2,14 @@
 //! valid case of the OpenMetrics suite and for the text samples; OpenMetrics written as text
 //! 0.0.4 keeps every sample and value; no family name gets two TYPE or HELP lines.
 
+mod common;
+
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use translators::prometheus::{
     parse_openmetrics, parse_text, write_openmetrics, write_text, Label, MetricFamily, MetricSet,
     MetricType, Sample, SampleKind,
 };
-
-fn corpora() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora");
-    if dir.join("openmetrics").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: {} is missing (the shared corpora are not checked out here)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// The valid cases of the OpenMetrics suite: (name, input).
 fn valid_openmetrics_cases(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -55,7 +44,7 @@ fn assert_metadata_once(text: &str, what: &str) {
 
 #[test]
 fn openmetrics_round_trips_every_valid_case() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = common::shared_corpus("") else { return };
     let cases = valid_openmetrics_cases(&dir);
     assert_eq!(cases.len(), 44);
     let mut wrong = Vec::new();
@@ -75,7 +64,7 @@ fn openmetrics_round_trips_every_valid_case() {
 
 #[test]
 fn openmetrics_written_as_text_keeps_every_sample() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = common::shared_corpus("") else { return };
     let mut wrong = Vec::new();
     for (name, input) in valid_openmetrics_cases(&dir) {
         let om = parse_openmetrics(&input).unwrap();
@@ -117,7 +106,7 @@ fn openmetrics_written_as_text_keeps_every_sample() {
 
 #[test]
 fn text_round_trips_the_samples() {
-    let Some(dir) = corpora() else { return };
+    let Some(dir) = common::shared_corpus("") else { return };
     let text_dir = dir.join("prometheus-text");
     let mut names = vec!["alltypes.237mfs.prom.txt".to_owned(), "expfmt-text.prom".to_owned()];
     names.extend((0..5).map(|i| format!("expfmt-fuzz/from_test_parse_{i}")));

@@ -10,7 +10,6 @@
 use crate::commands::run::DEFAULT_DATA_DIR;
 use crate::config::duration::parse_duration;
 use crate::store::logs::{FoundLog, LogQuery};
-use crate::store::partitions::{civil_from_days, days_from_civil};
 use crate::store::query::{SpanFilter, TagFilter, TraceId, TraceQuery};
 use crate::store::{now_unix_nanos, Store, StoreError};
 use clap::{Args, Subcommand};
@@ -21,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use translators::calendar::{civil_from_days, days_from_civil, days_in_month};
 use translators::otlp::attributes;
 use translators::otlp::logs_model::severity_short_name;
 use translators::otlp::model::status::StatusCode;
@@ -797,33 +797,9 @@ pub fn format_time(nanos: u64) -> String {
     )
 }
 
-fn is_leap_year(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_round_trip_and_match_known_days() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        for days in (-800_000..800_000).step_by(97) {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-        }
-    }
 
     #[test]
     fn rfc3339_times_parse_with_offsets_and_fractions() {

@@ -3,7 +3,23 @@
 
 pub mod gen;
 
+use std::path::{Path, PathBuf};
 use translators::Format;
+
+/// `../shared/corpora/<part>` (a sibling of the clone), or `None` after saying "skipped" when the shared
+/// corpora are not checked out here.
+pub fn shared_corpus(part: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpora").join(part);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "skipped: {} is missing (the shared corpora are not checked out here)",
+            dir.display()
+        );
+        None
+    }
+}
 
 /// A valid encoding of a small generated request in `format`, or `None` while the format's
 /// encoder writes nothing (not implemented yet).
