@@ -5,7 +5,6 @@
 //! severity, service and ids are indexed whole. The record itself is stored as protobuf with its resource and
 //! scope.
 
-use prost::Message as _;
 use std::collections::BTreeMap;
 use tantivy::schema::{
     BytesOptions, Field, IndexRecordOption, JsonObjectOptions, NumericOptions, OwnedValue, Schema,
@@ -121,7 +120,11 @@ pub(crate) fn log_document(
     if !scope.name.is_empty() {
         doc.add_text(f.scope, &scope.name);
     }
-    doc.add_bytes(f.record, &record_bytes(resource_bytes, scope_bytes, record));
+    // Schema URLs are not kept for log records (yet): `""` leaves them out.
+    doc.add_bytes(
+        f.record,
+        &super::schema::one_item_record(resource_bytes, scope_bytes, record, "", ""),
+    );
     doc
 }
 
@@ -161,32 +164,4 @@ fn owned(value: Option<&any_value::Value>) -> OwnedValue {
         // Bytes are not searchable; the stored record keeps them.
         Some(any_value::Value::BytesValue(_)) => OwnedValue::Null,
     }
-}
-
-/// `ResourceLogs { resource, scope_logs: [ScopeLogs { scope, log_records: [record] }] }` as protobuf.
-fn record_bytes(resource: &[u8], scope: &[u8], record: &LogRecord) -> Vec<u8> {
-    use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
-    let record_len = record.encoded_len();
-    let scope_logs_len = 1
-        + encoded_len_varint(scope.len() as u64)
-        + scope.len()
-        + 1
-        + encoded_len_varint(record_len as u64)
-        + record_len;
-    let mut out = Vec::with_capacity(
-        2 + resource.len() + scope_logs_len + encoded_len_varint(scope_logs_len as u64) + 8,
-    );
-    // ResourceLogs.resource = 1, .scope_logs = 2; ScopeLogs.scope = 1, .log_records = 2.
-    encode_key(1, WireType::LengthDelimited, &mut out);
-    encode_varint(resource.len() as u64, &mut out);
-    out.extend_from_slice(resource);
-    encode_key(2, WireType::LengthDelimited, &mut out);
-    encode_varint(scope_logs_len as u64, &mut out);
-    encode_key(1, WireType::LengthDelimited, &mut out);
-    encode_varint(scope.len() as u64, &mut out);
-    out.extend_from_slice(scope);
-    encode_key(2, WireType::LengthDelimited, &mut out);
-    encode_varint(record_len as u64, &mut out);
-    record.encode_raw(&mut out);
-    out
 }

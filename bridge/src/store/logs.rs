@@ -69,7 +69,7 @@ impl Store {
                         filed = Some(stamped);
                     }
                     let range = PartitionRange::containing(time, self.config().partition);
-                    if ((range.end.max(0) as u64) * 1_000_000_000) <= oldest_kept {
+                    if range.end_nanos() <= oldest_kept {
                         outcome.expired += 1;
                         continue;
                     }
@@ -81,10 +81,7 @@ impl Store {
                         &scope_bytes,
                         filed.as_ref().unwrap_or(record),
                     );
-                    match groups.iter_mut().find(|(r, _)| *r == range) {
-                        Some((_, docs)) => docs.push(doc),
-                        None => groups.push((range, vec![doc])),
-                    }
+                    super::push_grouped(&mut groups, range, doc);
                 }
             }
         }

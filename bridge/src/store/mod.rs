@@ -244,7 +244,6 @@ impl Store {
         }
         let oldest_kept = self.oldest_kept();
         let mut outcome = IngestOutcome::default();
-        // Spans of one batch almost always share a partition: a short list beats a map.
         let mut groups: Vec<(PartitionRange, Vec<TantivyDocument>)> = Vec::new();
         let default_resource = Default::default();
         let default_scope = Default::default();
@@ -267,15 +266,15 @@ impl Store {
                         span.start_time_unix_nano,
                         self.config.partition,
                     );
-                    if ((range.end.max(0) as u64) * 1_000_000_000) <= oldest_kept {
+                    if range.end_nanos() <= oldest_kept {
                         outcome.expired += 1;
                         continue;
                     }
-                    let doc = schema::span_document(&self.fields, &ctx, span);
-                    match groups.iter_mut().find(|(r, _)| *r == range) {
-                        Some((_, docs)) => docs.push(doc),
-                        None => groups.push((range, vec![doc])),
-                    }
+                    push_grouped(
+                        &mut groups,
+                        range,
+                        schema::span_document(&self.fields, &ctx, span),
+                    );
                 }
             }
         }
@@ -477,11 +476,8 @@ impl PartitionSet {
     fn enforce_retention(&self, oldest_kept: u64) -> Result<usize, StoreError> {
         let expired: Vec<Arc<Partition>> = {
             let mut partitions = self.partitions.write().expect("partitions lock");
-            let ranges: Vec<PartitionRange> = partitions
-                .keys()
-                .filter(|r| ((r.end.max(0) as u64) * 1_000_000_000) <= oldest_kept)
-                .copied()
-                .collect();
+            let ranges: Vec<PartitionRange> =
+                partitions.keys().filter(|r| r.end_nanos() <= oldest_kept).copied().collect();
             ranges.iter().filter_map(|r| partitions.remove(r)).collect()
         };
         let count = expired.len();
@@ -566,6 +562,19 @@ impl Partition {
             }
         }
         Ok(())
+    }
+}
+
+/// Adds `doc` to the group of its partition: the documents of one batch almost always share a partition, so
+/// a short list beats a map.
+pub(crate) fn push_grouped(
+    groups: &mut Vec<(PartitionRange, Vec<TantivyDocument>)>,
+    range: PartitionRange,
+    doc: TantivyDocument,
+) {
+    match groups.iter_mut().find(|(r, _)| *r == range) {
+        Some((_, docs)) => docs.push(doc),
+        None => groups.push((range, vec![doc])),
     }
 }
 

@@ -85,8 +85,13 @@ impl PartitionRange {
     /// True when the partition holds any time of `[from, to]` (ns; `None` is unbounded).
     pub fn overlaps(&self, from: Option<u64>, to: Option<u64>) -> bool {
         let start_ns = (self.start.max(0) as u64).saturating_mul(1_000_000_000);
-        let end_ns = (self.end.max(0) as u64).saturating_mul(1_000_000_000);
+        let end_ns = self.end_nanos();
         from.is_none_or(|from| end_ns > from) && to.is_none_or(|to| start_ns <= to)
+    }
+
+    /// The first nanosecond after the partition.
+    pub fn end_nanos(&self) -> u64 {
+        (self.end.max(0) as u64).saturating_mul(1_000_000_000)
     }
 }
 

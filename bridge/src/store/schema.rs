@@ -5,7 +5,6 @@
 //! `annotationQuery` filter is one term lookup. The span itself is stored as protobuf, with its resource and
 //! scope, so what goes in comes out unchanged.
 
-use prost::Message as _;
 use tantivy::schema::{
     BytesOptions, Field, IndexRecordOption, NumericOptions, Schema, TantivyDocument,
     TextFieldIndexing, TextOptions,
@@ -243,45 +242,45 @@ pub(crate) fn tag_term_text(key: &str, value: &str) -> String {
 /// `ResourceSpans { resource, scope_spans: [ScopeSpans { scope, spans: [span] }] }` as protobuf, written from
 /// the pre-encoded resource and scope so that they are encoded once per batch, not once per span.
 fn record_bytes(ctx: &SpanContext<'_>, span: &Span) -> Vec<u8> {
+    one_item_record(
+        ctx.resource_bytes,
+        ctx.scope_bytes,
+        span,
+        ctx.resource_schema_url,
+        ctx.scope_schema_url,
+    )
+}
+
+/// `Resource{Spans,Logs} { resource, scope_*: [Scope* { scope, items: [item], schema_url }], schema_url }` as
+/// protobuf: the traces and logs messages share these field numbers (resource = 1, scope list = 2,
+/// schema_url = 3; scope = 1, item list = 2, schema_url = 3), so one writer stores a span or a log record
+/// with its pre-encoded resource and scope.
+pub(crate) fn one_item_record(
+    resource: &[u8],
+    scope: &[u8],
+    item: &impl prost::Message,
+    resource_url: &str,
+    scope_url: &str,
+) -> Vec<u8> {
     use prost::encoding::{encode_key, encode_varint, encoded_len_varint, WireType};
-    let span_len = span.encoded_len();
-    let scope_url = ctx.scope_schema_url;
-    let mut scope_spans_len = 1
-        + encoded_len_varint(ctx.scope_bytes.len() as u64)
-        + ctx.scope_bytes.len()
-        + 1
-        + encoded_len_varint(span_len as u64)
-        + span_len;
-    if !scope_url.is_empty() {
-        scope_spans_len += 1 + encoded_len_varint(scope_url.len() as u64) + scope_url.len();
-    }
-    let resource_url = ctx.resource_schema_url;
-    let total = 1
-        + encoded_len_varint(ctx.resource_bytes.len() as u64)
-        + ctx.resource_bytes.len()
-        + 1
-        + encoded_len_varint(scope_spans_len as u64)
-        + scope_spans_len
-        + if resource_url.is_empty() {
-            0
-        } else {
-            1 + encoded_len_varint(resource_url.len() as u64) + resource_url.len()
-        };
+    let field_len = |len: usize| 1 + encoded_len_varint(len as u64) + len;
+    let optional_len = |text: &str| if text.is_empty() { 0 } else { field_len(text.len()) };
+    let item_len = item.encoded_len();
+    let scope_list_len = field_len(scope.len()) + field_len(item_len) + optional_len(scope_url);
+    let total = field_len(resource.len()) + field_len(scope_list_len) + optional_len(resource_url);
     let mut out = Vec::with_capacity(total);
     let bytes_field = |out: &mut Vec<u8>, tag: u32, bytes: &[u8]| {
         encode_key(tag, WireType::LengthDelimited, out);
         encode_varint(bytes.len() as u64, out);
         out.extend_from_slice(bytes);
     };
-    // ResourceSpans.resource = 1, .scope_spans = 2, .schema_url = 3; ScopeSpans.scope = 1, .spans = 2,
-    // .schema_url = 3.
-    bytes_field(&mut out, 1, ctx.resource_bytes);
+    bytes_field(&mut out, 1, resource);
     encode_key(2, WireType::LengthDelimited, &mut out);
-    encode_varint(scope_spans_len as u64, &mut out);
-    bytes_field(&mut out, 1, ctx.scope_bytes);
+    encode_varint(scope_list_len as u64, &mut out);
+    bytes_field(&mut out, 1, scope);
     encode_key(2, WireType::LengthDelimited, &mut out);
-    encode_varint(span_len as u64, &mut out);
-    span.encode_raw(&mut out);
+    encode_varint(item_len as u64, &mut out);
+    item.encode_raw(&mut out);
     if !scope_url.is_empty() {
         bytes_field(&mut out, 3, scope_url.as_bytes());
     }
@@ -294,6 +293,7 @@ fn record_bytes(ctx: &SpanContext<'_>, span: &Span) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prost::Message as _;
     use translators::otlp::model::{ResourceSpans, ScopeSpans};
 
     #[test]

@@ -2,7 +2,7 @@
 //! kept, per signal — what an operator watches to see retention and disk use working.
 
 use super::{PartitionSet, Store};
-use crate::telemetry::metrics::{escape_label_value, GaugeSource};
+use crate::telemetry::metrics::{escape_label, GaugeSource};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -105,7 +105,7 @@ impl GaugeSource for StoreGauges {
                     let _ = writeln!(
                         out,
                         "{name}{{component_kind=\"exporter\",component_id=\"{}\",signal=\"{signal}\"}} {}",
-                        escape_label_value(id),
+                        escape_label(id),
                         pick(figures)
                     );
                 }

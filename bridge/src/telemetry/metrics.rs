@@ -305,11 +305,6 @@ impl Registry {
     }
 }
 
-/// `value` escaped for a label value (backslash, quote, line feed).
-pub fn escape_label_value(value: &str) -> String {
-    escape_label(value)
-}
-
 fn labels(c: &ComponentMetrics) -> String {
     let mut labels =
         format!("component_kind=\"{}\",component_id=\"{}\"", c.kind.as_str(), escape_label(&c.id));
@@ -319,7 +314,8 @@ fn labels(c: &ComponentMetrics) -> String {
     labels
 }
 
-fn escape_label(value: &str) -> String {
+/// `value` escaped for a label value (backslash, quote, line feed).
+pub fn escape_label(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }
 
